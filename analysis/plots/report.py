@@ -1,0 +1,271 @@
+#!/usr/bin/env python3
+"""attnlab report: figures and results/REPORT.md from the result files.
+
+Reads results/<profile>/<claim>/result.json for every profile present, draws each claim's
+figures with the plot module of its paper (analysis/plots/<module>.py exposing
+PLOTS = {experiment kind: fn(result, out_base) -> [written files]}) plus a check-margin figure
+for every claim, writes results/figures/<profile>/<claim>*.png|svg and results/REPORT.md, and
+(with --readme) refreshes the claims table in README.md between its markers.
+A plot module may also define report_section(results_by_id, profile) -> markdown, for tables
+such as a paper's numbers next to ours.
+Only reads results; never computes a number that is not in a result file.
+"""
+import argparse
+import importlib
+import json
+import math
+import os
+import sys
+import traceback
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+MODULES = ["foundation", "icl", "samovar", "curse"]
+PROFILES = ["smoke", "default", "full"]
+PAPERS = {
+    "icl": "Vladymyrov et al., Linear Transformers are Versatile In-Context Learners (NeurIPS 2024)",
+    "samovar": "Lu & Yang, Linear Transformers as VAR Models / SAMoVAR (ICML 2025)",
+    "curse": "Ke et al., Curse of Attention (CPAL 2025)",
+}
+BEGIN, END = "<!-- claims-table:begin -->", "<!-- claims-table:end -->"
+
+
+def load_modules():
+    plots, sections = {}, []
+    for name in MODULES:
+        if not os.path.exists(os.path.join(HERE, name + ".py")):
+            continue
+        mod = importlib.import_module(name)
+        plots.update(getattr(mod, "PLOTS", {}))
+        if hasattr(mod, "report_section"):
+            sections.append((name, mod.report_section))
+    return plots, sections
+
+
+def load_results(root):
+    out = {}
+    for profile in PROFILES:
+        pdir = os.path.join(root, profile)
+        if not os.path.isdir(pdir):
+            continue
+        res = {}
+        for claim in sorted(os.listdir(pdir)):
+            f = os.path.join(pdir, claim, "result.json")
+            if os.path.isfile(f):
+                with open(f) as fh:
+                    res[claim] = json.load(fh)
+        if res:
+            out[profile] = res
+    return out
+
+
+def fmt(v):
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, (int, float)):
+        if v == 0:
+            return "0"
+        if abs(v) >= 1e4 or abs(v) < 1e-3:
+            return f"{v:.3e}"
+        return f"{v:.4g}"
+    return str(v)
+
+
+def check_figure(result, base):
+    """Each check's measured value against its threshold (log scale where positive)."""
+    checks = result["checks"]
+    if not checks:
+        return []
+    fig, ax = plt.subplots(figsize=(7.5, 0.5 + 0.45 * len(checks)))
+    ys = range(len(checks))
+    vals = [c["value"] for c in checks]
+    ths = [c["threshold"] for c in checks]
+    positive = all(v > 0 for v in vals + ths)
+    for y, c in zip(ys, checks):
+        color = "tab:green" if c["pass"] else "tab:red"
+        ax.plot([c["threshold"]], [y], marker="|", markersize=18, color="black")
+        ax.plot([c["value"]], [y], marker="o", color=color)
+    ax.set_yticks(list(ys))
+    ax.set_yticklabels([f'{c["metric"]} {c["op"]} {fmt(c["threshold"])}' for c in checks],
+                       fontsize=8)
+    if positive:
+        ax.set_xscale("log")
+    ax.set_title(f'{result["claim"]["id"]} ({result["profile"]}): verdict {result["verdict"]}, '
+                 f'expected {result["claim"]["expected"]}', fontsize=9)
+    ax.set_xlabel("value (dot: measured, green = check passes; bar: threshold)")
+    ax.invert_yaxis()
+    fig.tight_layout()
+    files = [base + "_checks.png", base + "_checks.svg"]
+    for f in files:
+        fig.savefig(f, dpi=110)
+    plt.close(fig)
+    return files
+
+
+def render_figures(results, root, plots):
+    figs = {}
+    for profile, res in results.items():
+        fdir = os.path.join(root, "figures", profile)
+        os.makedirs(fdir, exist_ok=True)
+        for cid, r in res.items():
+            base = os.path.join(fdir, cid)
+            files = []
+            kind = r["claim"]["experiment"]
+            if kind in plots:
+                try:
+                    files += plots[kind](r, base) or []
+                except Exception:  # a broken figure must not hide the rest of the report
+                    print(f"report: figure for {cid} ({profile}) failed:", file=sys.stderr)
+                    traceback.print_exc()
+            files += check_figure(r, base)
+            figs[(profile, cid)] = [os.path.relpath(f, root) for f in files if f.endswith(".png")]
+    return figs
+
+
+def table(res):
+    lines = ["| claim | verdict | expected | headline metric | seconds |",
+             "|---|---|---|---|---|"]
+    for cid, r in res.items():
+        head = r["claim"].get("headline", "")
+        hv = f'{head} = {fmt(r["metrics"][head])}' if head in r["metrics"] else "-"
+        mark = "" if r["ok"] else " **(mismatch)**"
+        lines.append(f'| `{cid}` | {r["verdict"]}{mark} | {r["claim"]["expected"]} | {hv} | '
+                     f'{r["seconds"]:.1f} |')
+    return "\n".join(lines)
+
+
+def claim_section(r, figs):
+    c, p = r["claim"], r["provenance"]
+    out = [f'### `{c["id"]}`', "", f'**Statement.** {c["statement"]}  ', f'**Source.** {c["source"]}  ',
+           f'**Verdict:** {r["verdict"]} (expected {c["expected"]}){"" if r["ok"] else " — MISMATCH"}']
+    if c.get("reason"):
+        out += ["", f'**Why it is expected to {c["expected"].rstrip("s")}:** {c["reason"]}']
+    if r["checks"]:
+        out += ["", "| metric | op | threshold | measured | pass | why this threshold |",
+                "|---|---|---|---|---|---|"]
+        for k in r["checks"]:
+            out.append(f'| `{k["metric"]}` | {k["op"]} | {fmt(k["threshold"])} | {fmt(k["value"])} '
+                       f'| {fmt(k["pass"])} | {k["why"]} |')
+    other = {k: v for k, v in r["metrics"].items() if k not in {x["metric"] for x in r["checks"]}}
+    if other:
+        out += ["", "Other metrics: " + ", ".join(f"`{k}` = {fmt(v)}" for k, v in other.items())]
+    if r["per_seed"]:
+        out += ["", "| per-seed metric | aggregate | values | mean | 95% CI |", "|---|---|---|---|---|"]
+        for k, s in r["per_seed"].items():
+            ci = s.get("ci95")
+            cis = f"[{fmt(ci[0])}, {fmt(ci[1])}]" if ci else "-"
+            vals = ", ".join(fmt(v) for v in s["values"])
+            out.append(f'| `{k}` | {s.get("aggregate", "mean")} | {vals} | {fmt(s["mean"])} | {cis} |')
+    out += ["", f'Provenance: commit `{p["git_commit"][:12]}`{" (dirty)" if p["git_dirty"] else ""}, '
+            f'seed {p["seed"]}, {p["threads"]} threads, {p["build_type"]}, {p["compiler"]}, '
+            f'Eigen {p["eigen"]}, Boost {p["boost"]}, {p["cpu"]}, {r["seconds"]:.1f} s. '
+            f'Re-run: `{p["command"]}`.', ""]
+    for f in figs:
+        out.append(f"![{os.path.basename(f)}]({f})")
+    out.append("")
+    return "\n".join(out)
+
+
+def not_holding(results):
+    rows = []
+    for profile in ("full", "default", "smoke"):
+        if profile not in results:
+            continue
+        for cid, r in results[profile].items():
+            if r["claim"]["expected"] == "fails" or not r["ok"]:
+                failed = [k for k in r["checks"] if not k["pass"]]
+                ev = "; ".join(f'`{k["metric"]}` = {fmt(k["value"])} (paper needs {k["op"]} '
+                               f'{fmt(k["threshold"])})' for k in failed)
+                rows.append(f'- `{cid}` ({profile}): {r["claim"]["reason"] or "verdict mismatch"} '
+                            f'Measured: {ev or "all checks pass"}.')
+        break  # the largest profile present
+    return rows
+
+
+def write_report(root, results, figs, sections):
+    out = ["# attnlab report", "",
+           "Generated by `attnlab report` from the result files under `results/`. Every number "
+           "below is read from a result file; each claim lists the command that reproduces it.", ""]
+    for profile, res in results.items():
+        ok = sum(r["ok"] for r in res.values())
+        out += [f"## Profile `{profile}`: {ok} of {len(res)} claims at their expected verdict", "",
+                table(res), ""]
+    rows = not_holding(results)
+    out += ["## Where the papers do not hold", "",
+            "Claims whose printed statement fails numerically (expected verdict `fails`), with "
+            "the measured evidence:", ""] + (rows or ["- none"]) + [""]
+    for profile, res in results.items():
+        for name, fn in sections:
+            try:
+                text = fn(res, profile)
+            except Exception:
+                traceback.print_exc()
+                text = None
+            if text:
+                out += [text, ""]
+    for profile, res in results.items():
+        for paper in PAPERS:
+            ids = [cid for cid, r in res.items() if r["claim"]["paper"] == paper]
+            if not ids:
+                continue
+            out += [f"## {PAPERS[paper]} — profile `{profile}`", ""]
+            for cid in ids:
+                out.append(claim_section(res[cid], figs.get((profile, cid), [])))
+    path = os.path.join(root, "REPORT.md")
+    tmp = path + ".tmp"
+    with open(tmp, "w") as fh:
+        fh.write("\n".join(out) + "\n")
+    os.replace(tmp, path)
+
+
+def update_readme(readme, results):
+    if not os.path.isfile(readme):
+        return
+    profile = "default" if "default" in results else next(iter(results))
+    res = results[profile]
+    with open(readme) as fh:
+        text = fh.read()
+    if BEGIN not in text or END not in text:
+        print(f"report: {readme} has no claims-table markers; not updated", file=sys.stderr)
+        return
+    rows = ["| claim | paper | statement | expected | verdict (" + profile + ") |", "|---|---|---|---|---|"]
+    for cid, r in res.items():
+        c = r["claim"]
+        rows.append(f'| `{cid}` | {c["paper"]} | {c["statement"]} | {c["expected"]} | {r["verdict"]}'
+                    f'{"" if r["ok"] else " (mismatch)"} |')
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    new = head + BEGIN + "\n" + "\n".join(rows) + "\n" + END + tail
+    tmp = readme + ".tmp"
+    with open(tmp, "w") as fh:
+        fh.write(new)
+    os.replace(tmp, readme)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--results", default="results")
+    ap.add_argument("--readme", default=None)
+    a = ap.parse_args()
+    results = load_results(a.results)
+    if not results:
+        print(f"report: no result files under {a.results}/ (run `attnlab verify` first)",
+              file=sys.stderr)
+        return 2
+    plots, sections = load_modules()
+    figs = render_figures(results, a.results, plots)
+    write_report(a.results, results, figs, sections)
+    if a.readme:
+        update_readme(a.readme, results)
+    n = sum(len(v) for v in figs.values())
+    print(f"report: {a.results}/REPORT.md with {n} figures")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,229 @@
+#include "experiments/claim.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <set>
+
+#include "core/error.h"
+#include "core/io.h"
+#include "experiments/registry.h"
+
+namespace attnlab {
+namespace fs = std::filesystem;
+namespace {
+
+const std::vector<std::string> kProfiles = {"smoke", "default", "full"};
+const std::vector<std::string> kOps = {"<", "<=", ">", ">="};
+
+std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
+// Strict key set: every key in `required` present, nothing outside required + optional.
+void check_keys(const nlohmann::json& j, const std::vector<std::string>& required,
+                const std::vector<std::string>& optional, const std::string& where) {
+  if (!j.is_object()) throw InputError(where + ": must be a JSON object");
+  for (const auto& [key, value] : j.items()) {
+    const bool known = std::count(required.begin(), required.end(), key) ||
+                       std::count(optional.begin(), optional.end(), key);
+    if (!known) {
+      std::vector<std::string> all = required;
+      all.insert(all.end(), optional.begin(), optional.end());
+      throw InputError(where + ": unknown key '" + key + "' (allowed: " + join(all) + ")");
+    }
+  }
+  for (const auto& key : required) {
+    if (!j.contains(key)) throw InputError(where + ": missing key '" + key + "'");
+  }
+}
+
+std::string get_string(const nlohmann::json& j, const std::string& key, const std::string& where) {
+  const auto& v = j.at(key);
+  if (!v.is_string() || v.get<std::string>().empty()) {
+    throw InputError(where + ": key '" + key + "' must be a non-empty string");
+  }
+  return v.get<std::string>();
+}
+
+Check parse_check(const nlohmann::json& j, const std::string& where,
+                  const std::vector<std::string>& profiles) {
+  check_keys(j, {"metric", "op", "threshold", "why"}, {}, where);
+  Check c;
+  c.metric = get_string(j, "metric", where);
+  c.op = get_string(j, "op", where);
+  c.why = get_string(j, "why", where);
+  if (!std::count(kOps.begin(), kOps.end(), c.op)) {
+    throw InputError(where + ": key 'op' is \"" + c.op + "\", allowed: " + join(kOps));
+  }
+  const auto& t = j.at("threshold");
+  if (t.is_number()) {
+    for (const auto& p : profiles) c.threshold[p] = t.get<double>();
+  } else if (t.is_object()) {
+    for (const auto& [p, v] : t.items()) {
+      if (!std::count(profiles.begin(), profiles.end(), p)) {
+        throw InputError(where + ": threshold for profile '" + p +
+                         "', which the claim does not define (defined: " + join(profiles) + ")");
+      }
+      if (!v.is_number()) throw InputError(where + ": threshold." + p + " must be a number");
+      c.threshold[p] = v.get<double>();
+    }
+    for (const auto& p : profiles) {
+      if (!c.threshold.count(p))
+        throw InputError(where + ": missing threshold for profile '" + p + "'");
+    }
+  } else {
+    throw InputError(where + ": key 'threshold' must be a number or an object by profile");
+  }
+  return c;
+}
+
+}  // namespace
+
+bool Check::passes(double value, const std::string& profile) const {
+  const double t = threshold.at(profile);
+  if (op == "<") return value < t;
+  if (op == "<=") return value <= t;
+  if (op == ">") return value > t;
+  return value >= t;
+}
+
+const ExperimentKind& Claim::kind() const {
+  const ExperimentKind* k = find_experiment(experiment);
+  if (!k) throw InputError(file.string() + ": unknown experiment '" + experiment + "'");
+  return *k;
+}
+
+const std::vector<Paper>& papers() {
+  static const std::vector<Paper> list = {
+      {"icl", "icl",
+       "Vladymyrov, von Oswald, Sandler, Ge. Linear Transformers are Versatile In-Context "
+       "Learners. NeurIPS 2024",
+       "docs/icl.md"},
+      {"samovar", "var",
+       "Lu, Yang. Linear Transformers as VAR Models: Aligning Autoregressive Attention "
+       "Mechanisms with Autoregressive Forecasting (SAMoVAR). ICML 2025",
+       "docs/samovar.md"},
+      {"curse", "curse",
+       "Ke, Liang, Shi, Song, Yang. Curse of Attention: A Kernel-Based Perspective for Why "
+       "Transformers Fail to Generalize on Time Series Forecasting and Beyond. CPAL 2025",
+       "docs/curse.md"},
+  };
+  return list;
+}
+
+Claim parse_claim(const nlohmann::json& j, const fs::path& file) {
+  const std::string where = file.string();
+  check_keys(j,
+             {"id", "paper", "statement", "source", "experiment", "expected", "profiles", "checks"},
+             {"reason", "headline"}, where);
+  Claim c;
+  c.file = file;
+  c.id = get_string(j, "id", where);
+  c.paper = get_string(j, "paper", where);
+  c.statement = get_string(j, "statement", where);
+  c.source = get_string(j, "source", where);
+  c.experiment = get_string(j, "experiment", where);
+  c.expected = get_string(j, "expected", where);
+
+  const auto paper = std::find_if(papers().begin(), papers().end(),
+                                  [&](const Paper& p) { return p.key == c.paper; });
+  if (paper == papers().end()) {
+    throw InputError(where + ": key 'paper' is \"" + c.paper + "\", allowed: icl, samovar, curse");
+  }
+  if (c.id.rfind(paper->prefix + ".", 0) != 0 || c.id.size() <= paper->prefix.size() + 1) {
+    throw InputError(where + ": key 'id' is \"" + c.id + "\"; ids of paper '" + c.paper +
+                     "' must start with '" + paper->prefix + ".'");
+  }
+  if (c.expected != "holds" && c.expected != "fails" && c.expected != "measured") {
+    throw InputError(where + ": key 'expected' is \"" + c.expected +
+                     "\", allowed: holds, fails, measured");
+  }
+  if (j.contains("reason")) c.reason = get_string(j, "reason", where);
+  if (c.expected == "fails" && c.reason.empty()) {
+    throw InputError(where +
+                     ": expected \"fails\" needs a key 'reason' with the measured evidence");
+  }
+
+  const ExperimentKind& kind = c.kind();
+  const auto& profiles = j.at("profiles");
+  check_keys(profiles, {"smoke", "default"}, {"full"}, where + ": profiles");
+  std::vector<std::string> names;
+  for (const auto& p : kProfiles) {
+    if (!profiles.contains(p)) continue;
+    names.push_back(p);
+    c.profiles.emplace(p, Params(profiles.at(p), kind.params, where + ": profiles." + p));
+  }
+
+  const auto& checks = j.at("checks");
+  if (!checks.is_array()) throw InputError(where + ": key 'checks' must be a list");
+  if (checks.empty() && c.expected != "measured") {
+    throw InputError(where + ": a claim expected to hold or fail needs at least one check");
+  }
+  for (std::size_t i = 0; i < checks.size(); ++i) {
+    c.checks.push_back(
+        parse_check(checks[i], where + ": checks[" + std::to_string(i) + "]", names));
+  }
+  if (j.contains("headline")) {
+    c.headline = get_string(j, "headline", where);
+  } else if (!c.checks.empty()) {
+    c.headline = c.checks.front().metric;
+  }
+  return c;
+}
+
+Claim load_claim(const fs::path& file) { return parse_claim(read_json_file(file), file); }
+
+fs::path claims_dir() {
+  if (const char* env = std::getenv("ATTNLAB_CLAIMS_DIR")) return env;
+  return fs::path(ATTNLAB_SOURCE_DIR) / "experiments" / "claims";
+}
+
+std::vector<Claim> load_all_claims(const fs::path& dir) {
+  if (!fs::is_directory(dir)) throw InputError("claims directory '" + dir.string() + "' not found");
+  std::vector<fs::path> files;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file() && e.path().extension() == ".json") files.push_back(e.path());
+  }
+  std::vector<Claim> claims;
+  std::set<std::string> ids;
+  for (const auto& f : files) {
+    Claim c = load_claim(f);
+    if (f.parent_path().filename() != c.paper) {
+      throw InputError(f.string() + ": claims of paper '" + c.paper + "' belong in claims/" +
+                       c.paper);
+    }
+    if (!ids.insert(c.id).second)
+      throw InputError(f.string() + ": duplicate claim id '" + c.id + "'");
+    claims.push_back(std::move(c));
+  }
+  std::sort(claims.begin(), claims.end(),
+            [](const Claim& a, const Claim& b) { return a.id < b.id; });
+  return claims;
+}
+
+std::vector<Claim> select_claims(const std::vector<Claim>& all,
+                                 const std::vector<std::string>& selectors) {
+  if (selectors.empty()) return all;
+  std::vector<Claim> out;
+  std::set<std::string> taken;
+  for (const auto& sel : selectors) {
+    bool any = false;
+    for (const auto& c : all) {
+      if (c.id == sel || c.id.rfind(sel + ".", 0) == 0 || c.id.rfind(sel + "_", 0) == 0) {
+        any = true;
+        if (taken.insert(c.id).second) out.push_back(c);
+      }
+    }
+    if (!any) {
+      throw InputError("no claim matches '" + sel +
+                       "' (see `attnlab list`; prefixes like 'icl' or "
+                       "'curse.e3' select every claim under them)");
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const Claim& a, const Claim& b) { return a.id < b.id; });
+  return out;
+}
+
+}  // namespace attnlab

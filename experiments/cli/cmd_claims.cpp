@@ -1,0 +1,163 @@
+// `attnlab list`, `attnlab run`, `attnlab verify`.
+#include <cstdio>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/io.h"
+#include "core/thread_pool.h"
+#include "experiments/cli/commands.h"
+#include "experiments/runner.h"
+
+namespace attnlab {
+namespace {
+
+struct RunArgs {
+  std::vector<std::string> claims;
+  std::string profile = "default";
+  std::uint64_t seed = 0;
+  int threads = 0;  // 0: default
+  std::string out = "results";
+  std::string json;
+};
+
+void add_run_options(CLI::App* cmd, RunArgs& a) {
+  cmd->add_option("--profile", a.profile, "smoke (seconds), default (minutes), full (paper scale)")
+      ->check(CLI::IsMember({"smoke", "default", "full"}));
+  cmd->add_option("--seed", a.seed, "base seed of every random stream");
+  cmd->add_option("--threads", a.threads, "worker threads (default $ATTNLAB_THREADS or all cores)")
+      ->check(CLI::Range(1, 1024));
+  cmd->add_option("--out", a.out, "results folder (writes <out>/<profile>/<claim>/result.json)");
+}
+
+std::string format_value(double v) {
+  std::ostringstream s;
+  s << std::setprecision(4) << v;
+  return s.str();
+}
+
+// Runs the selected claims; prints one line per claim, or a table (verify). Returns results.
+std::vector<ClaimResult> run_selected(const RunArgs& a, bool table) {
+  if (a.threads > 0) set_num_threads(a.threads);
+  const auto claims = select_claims(load_all_claims(), a.claims);
+  RunOptions opt;
+  opt.profile = a.profile;
+  opt.seed = a.seed;
+  opt.out_dir = a.out;
+  ensure_writable_dir(opt.out_dir);
+  for (const auto& c : claims) {  // fail before running anything if a profile is missing
+    if (!c.has_profile(a.profile)) {
+      throw InputError("claim '" + c.id + "' has no profile '" + a.profile + "'");
+    }
+  }
+  std::vector<ClaimResult> results;
+  if (table) {
+    std::printf("%-40s %-9s %-9s %-44s %8s\n", "claim", "verdict", "expected", "headline metric",
+                "seconds");
+  }
+  for (const auto& c : claims) {
+    ClaimResult r = run_claim(c, opt);
+    const std::string head =
+        r.headline.empty() ? "-" : r.headline + " = " + format_value(r.headline_value);
+    if (table) {
+      std::printf("%-40s %-9s %-9s %-44s %8.1f%s\n", r.id.c_str(), r.verdict.c_str(),
+                  r.expected.c_str(), head.c_str(), r.seconds, r.ok ? "" : "  MISMATCH");
+    } else {
+      std::printf("%s: %s (expected %s%s) %s [%.1fs] -> %s\n", r.id.c_str(), r.verdict.c_str(),
+                  r.expected.c_str(), r.ok ? "" : ", MISMATCH", head.c_str(), r.seconds,
+                  r.path.string().c_str());
+    }
+    std::fflush(stdout);
+    results.push_back(std::move(r));
+  }
+  return results;
+}
+
+bool all_ok(const std::vector<ClaimResult>& results) {
+  for (const auto& r : results) {
+    if (!r.ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void add_list_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("list", "list every claim with its paper, statement and verdict");
+  auto json = std::make_shared<bool>(false);
+  cmd->add_flag("--json", *json, "print JSON instead of a table");
+  cmd->callback([json] {
+    const auto claims = load_all_claims();
+    if (*json) {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& c : claims) {
+        nlohmann::json profiles = nlohmann::json::array();
+        for (const auto& [p, params] : c.profiles) profiles.push_back(p);
+        out.push_back({{"id", c.id},
+                       {"paper", c.paper},
+                       {"statement", c.statement},
+                       {"source", c.source},
+                       {"expected", c.expected},
+                       {"reason", c.reason},
+                       {"profiles", profiles}});
+      }
+      std::cout << out.dump(2) << "\n";
+      return;
+    }
+    for (const auto& c : claims) {
+      std::string profiles;
+      for (const auto& p : {"smoke", "default", "full"}) {
+        if (c.has_profile(p)) profiles += std::string(profiles.empty() ? "" : ",") + p;
+      }
+      std::printf("%-40s %-8s %-9s %-20s %s\n", c.id.c_str(), c.paper.c_str(), c.expected.c_str(),
+                  profiles.c_str(), c.statement.c_str());
+    }
+  });
+}
+
+void add_run_command(CLI::App& app) {
+  auto a = std::make_shared<RunArgs>();
+  auto* cmd = app.add_subcommand("run", "run claims and write their result files");
+  cmd->add_option("claims", a->claims, "claim ids or prefixes (e.g. icl, curse.e3)")->required();
+  add_run_options(cmd, *a);
+  cmd->callback([a] {
+    if (!all_ok(run_selected(*a, false))) throw CLI::RuntimeError(1);
+  });
+}
+
+void add_verify_command(CLI::App& app) {
+  auto a = std::make_shared<RunArgs>();
+  auto* cmd = app.add_subcommand(
+      "verify", "run claims, print the verdict table; exit 0 only if every verdict is as expected");
+  cmd->add_option("claims", a->claims, "claim ids or prefixes (default: all)");
+  add_run_options(cmd, *a);
+  cmd->add_option("--json", a->json, "also write the table as JSON to this file");
+  cmd->callback([a] {
+    if (!a->json.empty()) {  // fail on an unwritable path before hours of work
+      ensure_writable_dir(std::filesystem::path(a->json).parent_path());
+    }
+    const auto results = run_selected(*a, true);
+    const bool ok = all_ok(results);
+    std::size_t matched = 0;
+    for (const auto& r : results) matched += r.ok ? 1 : 0;
+    std::printf("%zu of %zu claims at their expected verdict (profile %s)\n", matched,
+                results.size(), a->profile.c_str());
+    if (!a->json.empty()) {
+      nlohmann::json claims = nlohmann::json::array();
+      for (const auto& r : results) {
+        claims.push_back({{"id", r.id},
+                          {"verdict", r.verdict},
+                          {"expected", r.expected},
+                          {"ok", r.ok},
+                          {"seconds", r.seconds},
+                          {"metrics", r.json["metrics"]}});
+      }
+      write_json_atomic(a->json, {{"profile", a->profile}, {"ok", ok}, {"claims", claims}});
+    }
+    if (!ok) throw CLI::RuntimeError(1);
+  });
+}
+
+}  // namespace attnlab

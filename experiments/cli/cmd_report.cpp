@@ -1,0 +1,58 @@
+// `attnlab report`: figures and results/REPORT.md from the result files, via matplotlib.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+
+#include "core/error.h"
+#include "experiments/cli/commands.h"
+
+namespace attnlab {
+
+void add_report_command(CLI::App& app) {
+  struct Args {
+    std::string results = "results";
+    std::string python = "/usr/bin/python3";
+    bool readme = true;
+  };
+  auto a = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand(
+      "report", "render figures (results/figures) and results/REPORT.md from result files");
+  cmd->add_option("--results", a->results, "results folder to read and write");
+  cmd->add_option("--python", a->python, "a Python 3 with matplotlib and numpy");
+  cmd->add_flag("!--no-readme", a->readme, "do not update the claims table in README.md");
+  cmd->callback([a] {
+    namespace fs = std::filesystem;
+    const fs::path script = fs::path(ATTNLAB_SOURCE_DIR) / "analysis" / "plots" / "report.py";
+    if (!fs::is_directory(a->results)) {
+      throw InputError("--results '" + a->results +
+                       "' is not a folder (run `attnlab verify` first)");
+    }
+    if (::access(a->python.c_str(), X_OK) != 0) {
+      throw InputError("--python '" + a->python +
+                       "' not found: install python3-matplotlib and python3-numpy (Debian)");
+    }
+    std::vector<std::string> args = {a->python, script.string(), "--results", a->results};
+    if (a->readme) {
+      args.push_back("--readme");
+      args.push_back((fs::path(ATTNLAB_SOURCE_DIR) / "README.md").string());
+    }
+    std::vector<char*> argv;
+    for (auto& s : args) argv.push_back(s.data());
+    argv.push_back(nullptr);
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      ::execv(argv[0], argv.data());
+      std::_Exit(127);
+    }
+    int status = 0;
+    if (pid < 0 || ::waitpid(pid, &status, 0) < 0) throw InputError("cannot start " + a->python);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      throw InputError("report script failed (" + script.string() + ")");
+    }
+  });
+}
+
+}  // namespace attnlab

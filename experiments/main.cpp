@@ -1,0 +1,39 @@
+// attnlab: re-runs the theoretical claims of papers on attention and linear transformers.
+// This file only parses the command line; every subcommand lives in experiments/cli/.
+#include <iostream>
+
+#include "core/error.h"
+#include "experiments/cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"attnlab: re-run the theoretical claims of attention papers as experiments"};
+  app.require_subcommand(1);
+  attnlab::add_list_command(app);
+  attnlab::add_run_command(app);
+  attnlab::add_verify_command(app);
+  attnlab::add_synth_command(app);
+  attnlab::add_report_command(app);
+  attnlab::add_bench_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::RuntimeError& e) {  // verdict mismatch: the table was already printed
+    return e.get_exit_code();
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "attnlab: " << e.what() << " (see attnlab --help)\n";
+    return 2;
+  } catch (const attnlab::InputError& e) {
+    std::cerr << "attnlab: " << e.what() << "\n";
+    return 2;
+  } catch (const attnlab::NumericError& e) {
+    std::cerr << "attnlab: numeric failure: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "attnlab: internal error: " << e.what() << "\n";
+    return 3;
+  }
+  return 0;
+}

@@ -1,0 +1,19 @@
+#pragma once
+// The one registry from experiment kind names to code, used by the CLI and by the tests.
+// Each paper contributes its kinds through one function defined in its own folder.
+#include <string_view>
+#include <vector>
+
+#include "experiments/experiment.h"
+
+namespace attnlab {
+
+std::vector<ExperimentKind> foundation_experiments();  // experiments/foundation/
+std::vector<ExperimentKind> icl_experiments();         // experiments/icl/
+std::vector<ExperimentKind> samovar_experiments();     // experiments/samovar/
+std::vector<ExperimentKind> curse_experiments();       // experiments/curse/
+
+const std::vector<ExperimentKind>& experiment_kinds();
+const ExperimentKind* find_experiment(std::string_view name);
+
+}  // namespace attnlab

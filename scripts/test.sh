@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds with warnings as errors, runs every unit test and the smoke
+# profile of every claim (ctest labels `unit` and `smoke`), and prints ctest's summary.
+#   scripts/test.sh              Release build in build/test
+#   scripts/test.sh --sanitize   Debug build with ASan+UBSan in build/sanitize (unit tests)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+mode=release
+case "${1:-}" in
+  "") ;;
+  --sanitize) mode=sanitize ;;
+  *) echo "scripts/test.sh: unknown option '$1' (allowed: --sanitize)" >&2; exit 2 ;;
+esac
+
+install_packages "${ATTNLAB_PACKAGES[@]}"
+start=$(date +%s)
+if [ "$mode" = sanitize ]; then
+  build build/sanitize Debug -DATTNLAB_WERROR=ON -DATTNLAB_SANITIZE=ON
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --test-dir build/sanitize -L unit --output-on-failure -j2 --timeout 900
+else
+  build build/test Release -DATTNLAB_WERROR=ON
+  ctest --test-dir build/test -L 'unit|smoke' --output-on-failure -j2 --timeout 900
+fi
+echo "scripts/test.sh: $mode passed in $(( $(date +%s) - start )) s"

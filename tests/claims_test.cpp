@@ -1,0 +1,143 @@
+// Strict parsing of claim files: every malformed claim is an InputError naming file and key.
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "core/io.h"
+#include "experiments/claim.h"
+#include "experiments/registry.h"
+
+namespace attnlab {
+namespace {
+
+// A valid claim JSON to mutate: the first claim file in the tree.
+nlohmann::json valid_claim() {
+  const auto claims = load_all_claims();
+  if (claims.empty()) return {};
+  return read_json_file(claims.front().file);
+}
+
+std::string parse_error(const nlohmann::json& j) {
+  try {
+    parse_claim(j, "claims/test/x.json");
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(ClaimParse, EveryClaimFileLoads) {
+  const auto claims = load_all_claims();
+  ASSERT_FALSE(claims.empty());
+  for (const auto& c : claims) {
+    EXPECT_TRUE(c.has_profile("smoke")) << c.id;
+    EXPECT_TRUE(c.has_profile("default")) << c.id;
+    EXPECT_NE(find_experiment(c.experiment), nullptr) << c.id;
+  }
+}
+
+TEST(ClaimParse, ValidClaimParses) {
+  const auto j = valid_claim();
+  ASSERT_FALSE(j.is_null());
+  EXPECT_EQ(parse_error(j), "");
+}
+
+TEST(ClaimParse, MisspelledTopLevelKeyIsNamed) {
+  auto j = valid_claim();
+  j["statment"] = j["statement"];
+  j.erase("statement");
+  const std::string err = parse_error(j);
+  EXPECT_NE(err.find("statment"), std::string::npos) << err;
+  EXPECT_NE(err.find("claims/test/x.json"), std::string::npos) << err;
+}
+
+TEST(ClaimParse, MissingKeyIsNamed) {
+  auto j = valid_claim();
+  j.erase("source");
+  EXPECT_NE(parse_error(j).find("missing key 'source'"), std::string::npos);
+}
+
+TEST(ClaimParse, MisspelledProfileParameterIsNamed) {
+  auto j = valid_claim();
+  auto& smoke = j["profiles"]["smoke"];
+  ASSERT_FALSE(smoke.empty());
+  const std::string key = smoke.begin().key();
+  smoke[key + "x"] = smoke[key];
+  smoke.erase(key);
+  const std::string err = parse_error(j);
+  EXPECT_NE(err.find("'" + key + "x'"), std::string::npos) << err;
+  EXPECT_NE(err.find("profiles.smoke"), std::string::npos) << err;
+}
+
+TEST(ClaimParse, WrongTypeAndOutOfRangeAreNamed) {
+  auto j = valid_claim();
+  auto& smoke = j["profiles"]["smoke"];
+  // Find a numeric parameter and make it a string, then far out of range.
+  std::string key;
+  for (auto& [k, v] : smoke.items()) {
+    if (v.is_number()) {
+      key = k;
+      break;
+    }
+  }
+  ASSERT_FALSE(key.empty()) << "first claim has no numeric smoke parameter";
+  auto typed = j;
+  typed["profiles"]["smoke"][key] = "seven";
+  EXPECT_NE(parse_error(typed).find("'" + key + "'"), std::string::npos);
+  auto ranged = j;
+  ranged["profiles"]["smoke"][key] = -1e300;
+  const std::string err = parse_error(ranged);
+  EXPECT_NE(err.find("'" + key + "'"), std::string::npos) << err;
+  EXPECT_NE(err.find("allowed"), std::string::npos) << err;
+}
+
+TEST(ClaimParse, ExpectedFailsNeedsReason) {
+  auto j = valid_claim();
+  j["expected"] = "fails";
+  j.erase("reason");
+  EXPECT_NE(parse_error(j).find("reason"), std::string::npos);
+  j["expected"] = "maybe";
+  EXPECT_NE(parse_error(j).find("expected"), std::string::npos);
+}
+
+TEST(ClaimParse, BadCheckOpAndThresholdAreNamed) {
+  auto j = valid_claim();
+  ASSERT_FALSE(j["checks"].empty());
+  auto op = j;
+  op["checks"][0]["op"] = "=<";
+  EXPECT_NE(parse_error(op).find("'op'"), std::string::npos);
+  auto th = j;
+  th["checks"][0]["threshold"] = {{"smoke", 1.0}};  // default missing
+  EXPECT_NE(parse_error(th).find("missing threshold for profile 'default'"), std::string::npos);
+}
+
+TEST(ClaimParse, IdMustCarryPaperPrefix) {
+  auto j = valid_claim();
+  j["id"] = "other.thing";
+  EXPECT_NE(parse_error(j).find("'id'"), std::string::npos);
+}
+
+TEST(ClaimSelect, PrefixSelectsClaimsUnderIt) {
+  const auto all = load_all_claims();
+  ASSERT_FALSE(all.empty());
+  const std::string paper_prefix = all.front().id.substr(0, all.front().id.find('.'));
+  const auto some = select_claims(all, {paper_prefix});
+  EXPECT_FALSE(some.empty());
+  for (const auto& c : some) EXPECT_EQ(c.id.rfind(paper_prefix + ".", 0), 0u);
+  EXPECT_EQ(select_claims(all, {all.front().id}).size(), 1u);
+  EXPECT_THROW(select_claims(all, {"nope"}), InputError);
+}
+
+TEST(Params, DefaultsAreFilledAndRecorded) {
+  const std::vector<ParamSpec> schema = {p_int("n", 1, 10), p_real("s", 0, 1).optional(0.5),
+                                         p_string("v", {"A", "B"})};
+  const Params p(nlohmann::json{{"n", 3}, {"v", "B"}}, schema, "here");
+  EXPECT_EQ(p.i("n"), 3);
+  EXPECT_EQ(p.d("s"), 0.5);
+  EXPECT_EQ(p.json()["s"], 0.5);
+  EXPECT_THROW(Params(nlohmann::json{{"n", 3}, {"v", "C"}}, schema, "here"), InputError);
+  EXPECT_THROW(Params(nlohmann::json{{"n", 11}, {"v", "A"}}, schema, "here"), InputError);
+  EXPECT_THROW(Params(nlohmann::json{{"n", 2.5}, {"v", "A"}}, schema, "here"), InputError);
+}
+
+}  // namespace
+}  // namespace attnlab
