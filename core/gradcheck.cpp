@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <sstream>
 
@@ -55,6 +56,13 @@ GradCheckResult check_gradient(const std::function<double()>& loss,
       block.value[i] = saved;
       const double fd = (up - down) / (2 * options.eps);
       const double diff = std::abs(block.grad[i] - fd);
+      if (!std::isfinite(diff)) {  // a NaN or Inf must fail, not vanish in max()
+        max_diff = std::numeric_limits<double>::infinity();
+        err.worst_index = i;
+        err.analytic = block.grad[i];
+        err.numeric = fd;
+        continue;
+      }
       scale = std::max(scale, std::abs(block.grad[i]) + std::abs(fd));
       if (diff >= max_diff) {
         max_diff = diff;
@@ -64,6 +72,9 @@ GradCheckResult check_gradient(const std::function<double()>& loss,
       }
     }
     err.rel_error = max_diff / std::max(scale, options.tiny);
+    if (!std::isfinite(err.rel_error) || !std::isfinite(scale)) {
+      err.rel_error = std::numeric_limits<double>::infinity();  // NaN/Inf gradient or loss
+    }
     result.blocks.push_back(err);
   }
   return result;

@@ -4,7 +4,10 @@
 // For each named parameter block it compares the analytic gradient g with central differences
 // g_fd[i] = (L(p + eps e_i) - L(p - eps e_i)) / (2 eps), in double, and reports
 //   rel_error(block) = max_i |g_i - g_fd_i| / max(max_i (|g_i| + |g_fd_i|), tiny).
-// Large blocks are checked on a random sample of coordinates (fixed by `seed`).
+// Large blocks are checked on a random sample of coordinates (fixed by `seed`). A NaN or Inf in
+// either gradient gives rel_error = +inf. The error is relative to the block's largest gradient,
+// so a block whose gradient is exactly zero everywhere compares finite-difference noise with
+// itself: check such blocks at a point where the gradient is not zero.
 #include <cstddef>
 #include <cstdint>
 #include <functional>

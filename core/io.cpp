@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -24,8 +25,10 @@ void ensure_writable_dir(const fs::path& dir) {
 
 void write_file_atomic(const fs::path& path, std::string_view content) {
   ensure_writable_dir(path.parent_path());
+  // Unique per process and call, so concurrent writers of one path never share a temp file.
+  static std::atomic<unsigned> counter{0};
   fs::path tmp = path;
-  tmp += ".tmp." + std::to_string(::getpid());
+  tmp += ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) throw InputError("cannot write '" + path.string() + "'");
@@ -50,6 +53,7 @@ void write_json_atomic(const fs::path& path, const nlohmann::json& j) {
 }
 
 std::string read_file(const fs::path& path) {
+  if (fs::is_directory(path)) throw InputError("cannot read '" + path.string() + "': a directory");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError("cannot read '" + path.string() + "'");
   std::ostringstream ss;

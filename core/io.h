@@ -13,9 +13,9 @@ namespace attnlab {
 void write_file_atomic(const std::filesystem::path& path, std::string_view content);
 void write_json_atomic(const std::filesystem::path& path, const nlohmann::json& j);
 
-// Reads a whole file; throws InputError naming the path when it cannot be read.
+// Reads a whole regular file; throws InputError naming the path when it cannot be read.
 std::string read_file(const std::filesystem::path& path);
-// Parses JSON; throws InputError naming the file, line and column on a syntax error.
+// Parses JSON; throws InputError naming the file and the byte offset of a syntax error.
 nlohmann::json read_json_file(const std::filesystem::path& path);
 
 // Checks that `dir` exists or can be created and is writable; throws InputError otherwise.

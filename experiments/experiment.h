@@ -38,6 +38,11 @@ class Outcome {
   void seeds(const std::string& name, const std::vector<double>& values,
              Aggregate aggregate = Aggregate::Mean);
 
+  // A wall-clock measurement (seconds). Kept apart from metrics: timings differ between runs
+  // and machines, so they are reported but never gated and not part of the same-bits contract.
+  void timing(const std::string& name, double seconds) { timings_[name] = seconds; }
+  const nlohmann::json& timings() const { return timings_; }
+
   bool has(const std::string& name) const { return metrics_.count(name) != 0; }
   double get(const std::string& name) const;  // throws std::out_of_range naming the metric
   const std::map<std::string, double>& metrics() const { return metrics_; }
@@ -49,6 +54,7 @@ class Outcome {
  private:
   std::map<std::string, double> metrics_;
   nlohmann::json per_seed_ = nlohmann::json::object();
+  nlohmann::json timings_ = nlohmann::json::object();
 };
 
 struct ExperimentKind {

@@ -174,6 +174,7 @@ ClaimResult run_claim(const Claim& claim, const RunOptions& options) {
       {"metrics", outcome.metrics()},
       {"checks", checks},
       {"per_seed", outcome.per_seed()},
+      {"timings", outcome.timings()},
       {"data", outcome.data},
       {"provenance", prov},
   };

@@ -17,7 +17,7 @@ esac
 install_packages "${ATTNLAB_PACKAGES[@]}"
 start=$(date +%s)
 if [ "$mode" = sanitize ]; then
-  build build/sanitize Debug -DATTNLAB_WERROR=ON -DATTNLAB_SANITIZE=ON
+  build build/sanitize Debug -DATTNLAB_WERROR=ON -DATTNLAB_SANITIZE=ON -DATTNLAB_NATIVE=OFF
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir build/sanitize -L unit --output-on-failure -j2 --timeout 900
 else

@@ -1,6 +1,9 @@
 // Strict parsing of claim files: every malformed claim is an InputError naming file and key.
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <limits>
+
 #include "core/error.h"
 #include "core/io.h"
 #include "experiments/claim.h"
@@ -84,7 +87,12 @@ TEST(ClaimParse, WrongTypeAndOutOfRangeAreNamed) {
   typed["profiles"]["smoke"][key] = "seven";
   EXPECT_NE(parse_error(typed).find("'" + key + "'"), std::string::npos);
   auto ranged = j;
-  ranged["profiles"]["smoke"][key] = -1e300;
+  // Far below any allowed range, of the parameter's own type.
+  if (smoke[key].is_number_integer()) {
+    ranged["profiles"]["smoke"][key] = std::numeric_limits<std::int64_t>::min();
+  } else {
+    ranged["profiles"]["smoke"][key] = -1e300;
+  }
   const std::string err = parse_error(ranged);
   EXPECT_NE(err.find("'" + key + "'"), std::string::npos) << err;
   EXPECT_NE(err.find("allowed"), std::string::npos) << err;

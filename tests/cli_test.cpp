@@ -15,19 +15,19 @@ namespace attnlab {
 namespace {
 namespace fs = std::filesystem;
 
-struct Run {
+struct CliRun {
   int status = -1;
   std::string err, out;
 };
 
-Run run(const std::string& args, const std::string& env = "") {
+CliRun run(const std::string& args, const std::string& env = "") {
   const fs::path dir = fs::temp_directory_path() / "attnlab_cli_test";
   fs::create_directories(dir);
   const fs::path out = dir / "stdout.txt", err = dir / "stderr.txt";
   const std::string cmd = env + " '" + std::string(ATTNLAB_EXE) + "' " + args + " >'" +
                           out.string() + "' 2>'" + err.string() + "'";
   const int raw = std::system(cmd.c_str());
-  Run r;
+  CliRun r;
   r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
   r.err = read_file(err);
   r.out = read_file(out);
@@ -57,14 +57,14 @@ fs::path unwritable(const std::string& leaf) {
 std::string first_claim() { return load_all_claims().front().id; }
 
 TEST(Cli, UnknownProfileIsExit2WithOneLine) {
-  const Run r = run("verify --profile nope");
+  const CliRun r = run("verify --profile nope");
   EXPECT_EQ(r.status, 2) << r.err;
   EXPECT_EQ(lines(r.err), 1u) << r.err;
   EXPECT_NE(r.err.find("profile"), std::string::npos) << r.err;
 }
 
 TEST(Cli, UnknownClaimAndBadThreadsAreExit2) {
-  Run r = run("run no.such_claim --profile smoke");
+  CliRun r = run("run no.such_claim --profile smoke");
   EXPECT_EQ(r.status, 2) << r.err;
   EXPECT_NE(r.err.find("no.such_claim"), std::string::npos) << r.err;
   r = run("run " + first_claim() + " --threads 0");
@@ -80,7 +80,7 @@ TEST(Cli, UnknownClaimAndBadThreadsAreExit2) {
 
 TEST(Cli, UnwritableOutIsExit2AndWritesNothing) {
   const fs::path out = unwritable("results");
-  const Run r = run("run " + first_claim() + " --profile smoke --out '" + out.string() + "'");
+  const CliRun r = run("run " + first_claim() + " --profile smoke --out '" + out.string() + "'");
   EXPECT_EQ(r.status, 2) << r.err;
   EXPECT_EQ(lines(r.err), 1u) << r.err;
   EXPECT_NE(r.err.find(out.parent_path().parent_path().filename().string()), std::string::npos)
@@ -90,8 +90,8 @@ TEST(Cli, UnwritableOutIsExit2AndWritesNothing) {
 
 TEST(Cli, UnwritableVerifyJsonFailsBeforeRunning) {
   const fs::path json = unwritable("v.json");
-  const Run r = run("verify " + first_claim() + " --profile smoke --out " +
-                    fresh_dir("vj").string() + " --json '" + json.string() + "'");
+  const CliRun r = run("verify " + first_claim() + " --profile smoke --out " +
+                       fresh_dir("vj").string() + " --json '" + json.string() + "'");
   EXPECT_EQ(r.status, 2) << r.err;
   EXPECT_EQ(r.out.find("claim"), std::string::npos) << "ran before failing: " << r.out;
 }
@@ -107,7 +107,7 @@ TEST(Cli, MisspelledConfigKeyIsExit2NamingFileAndKey) {
   smoke[key + "_typo"] = smoke[key];
   smoke.erase(key);
   write_json_atomic(dir / c.paper / "bad.json", j);
-  const Run r = run("list", "ATTNLAB_CLAIMS_DIR='" + dir.string() + "'");
+  const CliRun r = run("list", "ATTNLAB_CLAIMS_DIR='" + dir.string() + "'");
   EXPECT_EQ(r.status, 2) << r.err;
   EXPECT_EQ(lines(r.err), 1u) << r.err;
   EXPECT_NE(r.err.find("bad.json"), std::string::npos) << r.err;
@@ -116,8 +116,8 @@ TEST(Cli, MisspelledConfigKeyIsExit2NamingFileAndKey) {
 
 TEST(Cli, NegativeDimensionIsExit2AndWritesNothing) {
   const fs::path dir = fresh_dir("synth");
-  const Run r = run("synth var --dim -3 --order 2 --length 100 --seed 1 --out '" +
-                    (dir / "x.csv").string() + "'");
+  const CliRun r = run("synth var --dim -3 --order 2 --length 100 --seed 1 --out '" +
+                       (dir / "x.csv").string() + "'");
   EXPECT_EQ(r.status, 2) << r.err;
   EXPECT_EQ(lines(r.err), 1u) << r.err;
   EXPECT_NE(r.err.find("dim"), std::string::npos) << r.err;
@@ -126,8 +126,8 @@ TEST(Cli, NegativeDimensionIsExit2AndWritesNothing) {
 
 TEST(Cli, VerifySmokeOfOneClaimExits0AndWritesJson) {
   const fs::path dir = fresh_dir("verify");
-  const Run r = run("verify " + first_claim() + " --profile smoke --out '" + dir.string() +
-                    "' --json '" + (dir / "v.json").string() + "'");
+  const CliRun r = run("verify " + first_claim() + " --profile smoke --out '" + dir.string() +
+                       "' --json '" + (dir / "v.json").string() + "'");
   EXPECT_EQ(r.status, 0) << r.out << r.err;
   const auto j = read_json_file(dir / "v.json");
   EXPECT_EQ(j["profile"], "smoke");

@@ -154,6 +154,9 @@ def claim_section(r, figs):
     other = {k: v for k, v in r["metrics"].items() if k not in {x["metric"] for x in r["checks"]}}
     if other:
         out += ["", "Other metrics: " + ", ".join(f"`{k}` = {fmt(v)}" for k, v in other.items())]
+    if r.get("timings"):
+        out += ["", "Timings (wall clock, not gated): " +
+                ", ".join(f"`{k}` = {fmt(v)} s" for k, v in r["timings"].items())]
     if r["per_seed"]:
         out += ["", "| per-seed metric | aggregate | values | mean | 95% CI |", "|---|---|---|---|---|"]
         for k, s in r["per_seed"].items():

@@ -1,0 +1,238 @@
+"""Figures for the curse.* claims (Ke et al., Curse of Attention). Reads result dicts only."""
+import math
+from collections import defaultdict
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def _save(fig, base, suffix=""):
+    out = []
+    for ext in ("png", "svg"):
+        path = f"{base}{suffix}.{ext}"
+        fig.savefig(path, bbox_inches="tight", dpi=120)
+        out.append(path)
+    plt.close(fig)
+    return out
+
+
+def _runs(result):
+    return result.get("data", {}).get("runs", [])
+
+
+def _main_n(runs):
+    counts = defaultdict(int)
+    for r in runs:
+        counts[r["n"]] += 1
+    return max(counts, key=counts.get) if counts else None
+
+
+def _median_by_m(runs, variant, n, fn):
+    by_m = defaultdict(list)
+    for r in runs:
+        if r["variant"] == variant and r["n"] == n:
+            by_m[r["m"]].append(fn(r))
+    ms = sorted(by_m)
+    return ms, [float(np.median(by_m[m])) for m in ms]
+
+
+def _variants(runs):
+    return sorted({r["variant"] for r in runs})
+
+
+def plot_e3(result, base):
+    runs = _runs(result)
+    n = _main_n(runs)
+    vs = _variants(runs)
+    fig, axes = plt.subplots(1, len(vs), figsize=(5.5 * len(vs), 4), squeeze=False)
+    for ax, v in zip(axes[0], vs):
+        first = lambda r: r["checkpoints"][0]  # noqa: E731  every width reaches the first checkpoint
+        for label, fn, style in [
+            ("attention (trained)", lambda r: first(r)["ood_attn"], "o-"),
+            ("NTK predictor, same t", lambda r: first(r)["ood_ntk"], "x--"),
+            ("NTK t=inf (ridge 1e-10 tr/n)", lambda r: r["ood_ntk_inf"], "^:"),
+            ("residual linear (LS)", lambda r: r["ood_lin"], "s-"),
+            ("zero predictor", lambda r: r["ood_zero"], "k-"),
+        ]:
+            ms, ys = _median_by_m(runs, v, n, fn)
+            if any(y > 0 for y in ys):
+                ax.plot(ms, ys, style, label=label)
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("width m")
+        ax.set_ylabel("OOD MSE (median over seeds)")
+        ax.set_title(f"variant {v}, n={n}, T={runs[0]['checkpoints'][0]['t']}")
+        ax.legend(fontsize=7)
+    return _save(fig, base)
+
+
+def plot_e4(result, base):
+    runs = _runs(result)
+    n = _main_n(runs)
+    vs = _variants(runs)
+    files = []
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for v in vs:
+        for ax, key, name in [(axes[0], "R", "R = max|w(T)-w(0)|"),
+                              (axes[1], "kernel_change", "|H(T)-H(0)|_F/|H(0)|_F")]:
+            ms, ys = _median_by_m(runs, v, n, lambda r: r["checkpoints"][0][key])
+            sel = [(m, y) for m, y in zip(ms, ys) if (key != "R" or m >= 256) and y > 0]
+            slope = np.polyfit(np.log([s[0] for s in sel]), np.log([s[1] for s in sel]), 1)[0] if len(sel) > 1 else float("nan")
+            ax.loglog(ms, ys, "o-", label=f"{v}: slope {slope:.2f}")
+            ax.set_title(name)
+            ax.set_xlabel("width m")
+    ref = np.array(sorted({r["m"] for r in runs}), dtype=float)
+    axes[0].loglog(ref, ref ** -0.5 * (axes[0].get_lines()[0].get_ydata()[0] * ref[0] ** 0.5), "k:", label="m^-1/2")
+    for ax in axes:
+        ax.legend(fontsize=8)
+    files += _save(fig, base, "_laziness")
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    for v in vs:
+        ms, ys = _median_by_m(runs, v, n, lambda r: r["checkpoints"][0]["net_vs_ntk_ood"])
+        ax.loglog(ms, ys, "o-", label=f"variant {v}")
+    ax.set_xlabel("width m")
+    ax.set_ylabel("|f_net - f_NTK| / |f_NTK| on OOD")
+    ax.legend()
+    files += _save(fig, base, "_net_vs_ntk")
+    return files
+
+
+def plot_e5(result, base):
+    runs = [r for r in _runs(result)]
+    if not runs:
+        return []
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    groups = defaultdict(list)
+    for r in runs:
+        groups[(r["variant"], r["m"])].append(r)
+    for (v, m), rs in sorted(groups.items()):
+        longest = max(rs, key=lambda r: len(r["log_times"]))
+        ts = [max(t, 0.5) for t in longest["log_times"]]
+        k = len(ts)
+        for ax, key in [(axes[0], "step_agree"), (axes[1], "drift_agree")]:
+            vals = np.median([r[key][:k] for r in rs if len(r[key]) >= k], axis=0)
+            ax.semilogx(ts, vals, "o-", ms=3, label=f"{v}, m={m}")
+    for ax, name in [(axes[0], "step_agree(t): sign(-dL/dw_r) = a_r"),
+                     (axes[1], "drift_agree(t): sign(w_r(t)-w_r(0)) = a_r")]:
+        ax.axhline(0.5, color="k", lw=0.5, ls=":")
+        ax.set_xlabel("GD step t (0 shown at 0.5)")
+        ax.set_ylabel("fraction of neurons")
+        ax.set_title(name, fontsize=9)
+        ax.legend(fontsize=6)
+    return _save(fig, base)
+
+
+def plot_e6(result, base):
+    curves = result.get("data", {}).get("curves", [])
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for c in curves:
+        if c["sigma"] != 1.0:
+            continue
+        w = np.array(c["w"])
+        order = np.argsort(w)
+        line, = ax.plot(w[order], np.array(c["mean_sd"])[order], "o-", label=f"d={c['d']}")
+        ax.axhline(1.0 / c["d"], color=line.get_color(), ls=":", lw=0.8)
+    ax.set_xscale("symlog", linthresh=0.05)
+    ax.set_xlabel("w")
+    ax.set_ylabel("E[softmax_d(x_d w x)]  (dotted: 1/d)")
+    ax.set_title("x ~ N(0, I_d)")
+    ax.legend()
+    return _save(fig, base)
+
+
+def plot_e7_rank(result, base):
+    spectra = result.get("data", {}).get("spectra", [])
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for s in spectra:
+        vals = np.clip(np.array(s["normalized"]), 1e-20, None)
+        ax.semilogy(np.arange(1, len(vals) + 1), vals, ".-", label=f"{s['variant']}, n={s['n']}")
+    ax.axhline(1e-6, color="k", ls=":", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_xlabel("eigenvalue index")
+    ax.set_ylabel("lambda_j / lambda_max (clipped at 1e-20)")
+    ax.set_title("NTK spectrum H(0), paired init")
+    ax.legend(fontsize=6)
+    return _save(fig, base)
+
+
+def plot_e7_conv(result, base):
+    runs = result.get("data", {}).get("runs", [])
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for r in runs:
+        if r["seed"] != 0:
+            continue
+        t = np.maximum(np.array(r["t"]), 0.5)
+        line, = ax.loglog(t, r["loss"], "-", label=f"{r['variant']} d={r['d']} m={r['m']}")
+        ax.loglog(t, r["linearized"], ":", color=line.get_color())
+    ax.set_xlabel("GD step t")
+    ax.set_ylabel("L(t)/L(0)  (dotted: linearised)")
+    ax.legend(fontsize=5)
+    return _save(fig, base)
+
+
+def plot_e8(result, base):
+    runs = _runs(result)
+    vs = _variants(runs)
+    fig, axes = plt.subplots(1, len(vs), figsize=(5.5 * len(vs), 4), squeeze=False)
+    for ax, v in zip(axes[0], vs):
+        rs = [r for r in runs if r["variant"] == v]
+        m = 256 if any(r["m"] == 256 for r in rs) else rs[0]["m"]
+        rs = [r for r in rs if r["m"] == m]
+        x = np.arange(4)
+        for off, key, label in [(-0.25, "xd_bin_mse_attn", "attention"), (0.0, "xd_bin_mse_zero", "zero"),
+                                (0.25, "xd_bin_mse_lin", "residual linear")]:
+            ax.bar(x + off, np.median([r[key] for r in rs], axis=0), width=0.25, label=label)
+        ax.set_yscale("log")
+        ax.set_xticks(x)
+        ax.set_xticklabels([f"Q{q + 1}" for q in range(4)])
+        ax.set_xlabel("quartile of |x_d| on the OOD set (increasing)")
+        ax.set_ylabel("OOD MSE in the bin (median over seeds)")
+        ax.set_title(f"variant {v}, m={m}")
+        ax.legend(fontsize=7)
+    return _save(fig, base)
+
+
+def plot_e2(result, base):
+    curves = result.get("data", {}).get("curves", [])
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for c in curves:
+        s = np.array(c["sigma"])
+        pos = s > 0
+        line, = ax.loglog(s[pos], np.array(c["ood_mse"])[pos], "o-", label=f"{c['variant']}, n={c['n']}")
+        ax.loglog(s[pos], np.array(c["floor"])[pos], ":", color=line.get_color())
+    ax.set_xlabel("noise std sigma")
+    ax.set_ylabel("OOD MSE of LS residual linear (dotted: sigma^2(1+|c|^2))")
+    ax.legend(fontsize=6)
+    return _save(fig, base)
+
+
+def plot_e9(result, base):
+    rows = result.get("data", {}).get("rows", [])
+    if not rows:
+        return []
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    L = [r["L"] for r in rows]
+    ax.plot(L, [r["agreement"] for r in rows], "o-", label="<G_i, W_V^T X_i>")
+    ax.plot(L, [r["agreement_centred"] for r in rows], "s-", label="centred")
+    ax.axhline(0.5, color="k", ls=":")
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("sequence length L")
+    ax.set_ylabel("P[sign dS_ii = -sign(score)]")
+    ax.legend()
+    return _save(fig, base)
+
+
+PLOTS = {
+    "curse_e2_linear": plot_e2,
+    "curse_e3_ood": plot_e3,
+    "curse_e4_lazy": plot_e4,
+    "curse_e5_asymmetric": plot_e5,
+    "curse_e6_softmax_last": plot_e6,
+    "curse_e7_rank": plot_e7_rank,
+    "curse_e7_convergence": plot_e7_conv,
+    "curse_e8_gating": plot_e8,
+    "curse_e9_case": plot_e9,
+}

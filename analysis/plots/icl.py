@@ -1,0 +1,210 @@
+"""Figures for the icl claims (Vladymyrov et al., NeurIPS 2024). Reads result files only.
+
+PLOTS maps an experiment kind to fn(result, out_base) -> [written files]:
+  icl_train          Fig. 1 analogue (adjusted loss vs layers, log scale, CONSTRR as a line,
+                     paper Table 1 values as open markers), learned omegas per layer (DIAG/GD++),
+                     per-layer readout curves, P and Q heatmaps for FULL.
+  icl_baselines      Table 1 baseline rows, ours vs paper, per noise setting.
+  icl_one_layer_optimum  Table 1 row 1, ours vs paper.
+  icl_two_layer_ridge    Thm 5.2 error vs n.
+  icl_gdpp_second_order  Lemma A.3 condition-number trace.
+report_section(results_by_id, profile) writes Table 1 side by side (ours | paper).
+"""
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+FAMILY_COLORS = {"diag": "tab:blue", "full": "tab:green", "gdpp": "tab:red"}
+
+
+def _save(fig, base, suffix=""):
+    out = []
+    for ext in ("png", "svg"):
+        path = f"{base}{suffix}.{ext}"
+        fig.savefig(path, dpi=120, bbox_inches="tight")
+        out.append(path)
+    plt.close(fig)
+    return out
+
+
+def plot_train(result, base):
+    data = result.get("data", {})
+    models = data.get("models", [])
+    if not models:
+        return []
+    written = []
+    # Fig. 1 analogue: adjusted loss vs number of layers, log scale.
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    fams = {}
+    for m in models:
+        fams.setdefault(m["model"], []).append(m)
+    for fam, ms in fams.items():
+        ms = sorted(ms, key=lambda m: m["layers"])
+        c = FAMILY_COLORS.get(fam, "k")
+        ax.plot([m["layers"] for m in ms], [m["adjusted"] for m in ms], "o-", color=c,
+                label=f"{fam.upper()} (ours)")
+        pts = [(m["layers"], m["paper"]) for m in ms if m.get("paper") is not None]
+        if pts:
+            ax.plot(*zip(*pts), "s", mfc="none", color=c, label=f"{fam.upper()} (paper)")
+    if "constrr" in data:
+        ax.axhline(data["constrr"]["adjusted"], color="gray", ls="--", label="CONSTRR (ours)")
+    ax.set_yscale("log")
+    ax.set_xlabel("layers")
+    ax.set_ylabel("adjusted loss (1/2 MSE minus oracle)")
+    ax.set_title(f"{result.get('claim', '')}: noise {data.get('noise', '')}")
+    ax.legend(fontsize=7)
+    written += _save(fig, base)
+    # Per-layer readouts.
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    for m in models:
+        pl = m.get("per_layer_adjusted", [])
+        ax.plot(range(1, len(pl) + 1), pl, "o-", color=FAMILY_COLORS.get(m["model"], "k"),
+                alpha=0.5 + 0.5 * m["layers"] / 8, label=m["key"])
+    ax.set_yscale("log")
+    ax.set_xlabel("readout after layer k")
+    ax.set_ylabel("adjusted loss")
+    ax.legend(fontsize=7)
+    written += _save(fig, base, "_readouts")
+    # Learned omegas (DIAG / GD++).
+    om_models = [m for m in models if "omegas" in m]
+    if om_models:
+        fig, axes = plt.subplots(1, 4, figsize=(13, 3))
+        for j, key in enumerate(["xx", "xy", "yx", "yy"]):
+            for m in om_models:
+                vals = [o[key] for o in m["omegas"]]
+                axes[j].plot(range(1, len(vals) + 1), vals, "o-", label=m["key"])
+            axes[j].axhline(0, color="gray", lw=0.5)
+            axes[j].set_title(f"omega_{key}")
+            axes[j].set_xlabel("layer")
+        axes[0].legend(fontsize=7)
+        written += _save(fig, base, "_omegas")
+    for m in models:
+        if "P" in m:
+            written += _heatmaps(m, base)
+    return written
+
+
+def _heatmaps(m, base):
+    """P^l and Q^l of a FULL model as heatmaps (Fig. 4 analogue)."""
+    D, L = m["dim"], m["layers"]
+    P = np.array(m["P"]).reshape(L, D, D).transpose(0, 2, 1)  # stored column-major
+    Q = np.array(m["Q"]).reshape(L, D, D).transpose(0, 2, 1)
+    fig, axes = plt.subplots(2, L, figsize=(2.6 * L, 5.2), squeeze=False)
+    for l in range(L):
+        for r, (name, M) in enumerate((("Q", Q[l]), ("P", P[l]))):
+            v = np.abs(M).max() or 1.0
+            axes[r][l].imshow(M, cmap="RdBu_r", vmin=-v, vmax=v)
+            axes[r][l].set_title(f"{name}^{l}", fontsize=8)
+            axes[r][l].axis("off")
+    return _save(fig, base, f"_{m['key']}_PQ")
+
+
+def plot_baselines(result, base):
+    rows = result.get("data", {}).get("rows", [])
+    if not rows:
+        return []
+    fig, ax = plt.subplots(figsize=(7, 4))
+    x = np.arange(len(rows))
+    for key, c in (("constrr", "tab:gray"), ("adarr", "tab:orange"), ("tunedrr", "tab:purple")):
+        ax.errorbar(x, [r[key] for r in rows], yerr=[2 * r[key + "_se"] for r in rows], fmt="o-",
+                    color=c, label=f"{key.upper()} (ours, 2 SE)")
+        ax.plot(x, [r["paper_" + key] for r in rows], "s", mfc="none", color=c,
+                label=f"{key.upper()} (paper)")
+    ax.set_xticks(x)
+    ax.set_xticklabels([r["noise"] for r in rows])
+    ax.set_ylabel("adjusted loss")
+    ax.legend(fontsize=7)
+    return _save(fig, base)
+
+
+def plot_one_layer(result, base):
+    rows = result.get("data", {}).get("rows", [])
+    if not rows:
+        return []
+    fig, ax = plt.subplots(figsize=(6, 4))
+    x = np.arange(len(rows))
+    ax.plot(x, [r["adjusted"] for r in rows], "o-", label="closed form - oracle (ours)")
+    ax.plot(x, [r["gd_step_mc_adjusted"] for r in rows], "x", label="one GD step, Monte Carlo")
+    ax.plot(x, [r["paper_diag1"] for r in rows], "s", mfc="none", label="Table 1 DIAG L=1")
+    ax.set_xticks(x)
+    ax.set_xticklabels([r["noise"] for r in rows])
+    ax.set_ylabel("adjusted loss")
+    ax.legend(fontsize=7)
+    return _save(fig, base)
+
+
+def plot_two_layer_ridge(result, base):
+    t = result.get("data", {}).get("table", [])
+    if not t:
+        return []
+    fig, ax = plt.subplots(figsize=(5, 4))
+    ns = [r["n"] for r in t]
+    ax.loglog(ns, [r["median_rel_err_sigma1"] for r in t], "o-", label="sigma = sigma1")
+    ax.loglog(ns, [r["median_rel_err_sigma2"] for r in t], "o-", label="sigma = sigma2")
+    ax.loglog(ns, [t[0]["median_rel_err_sigma2"] * math.sqrt(ns[0] / n) for n in ns], "k:",
+              label="n^-1/2")
+    ax.set_xlabel("n")
+    ax.set_ylabel("median |w^2 - w_ridge| / |w_ridge|")
+    ax.legend(fontsize=7)
+    return _save(fig, base)
+
+
+def plot_gdpp(result, base):
+    k = result.get("data", {}).get("kappa_trace_draw0", [])
+    if not k:
+        return []
+    fig, ax = plt.subplots(figsize=(5, 4))
+    ax.semilogy(range(len(k)), [max(v - 1, 1e-16) for v in k], "o-")
+    ax.set_xlabel("preconditioning layers")
+    ax.set_ylabel("kappa - 1 (first context)")
+    return _save(fig, base)
+
+
+def plot_implicit(result, base):
+    m = result.get("data", {}).get("trained_full")
+    return _heatmaps(m, base) if m else []
+
+
+PLOTS = {
+    "icl_implicit_model": plot_implicit,
+    "icl_train": plot_train,
+    "icl_baselines": plot_baselines,
+    "icl_one_layer_optimum": plot_one_layer,
+    "icl_two_layer_ridge": plot_two_layer_ridge,
+    "icl_gdpp_second_order": plot_gdpp,
+}
+
+
+def report_section(results_by_id, profile):
+    """Table 1 cells this profile reproduces, ours next to the paper's."""
+    lines = []
+    for cid, r in sorted(results_by_id.items()):
+        if not cid.startswith("icl."):
+            continue
+        data = r.get("data", {})
+        for m in data.get("models", []):
+            fam = {"diag": "DIAG", "full": "FULL", "gdpp": "GD++"}[m["model"]]
+            se = m.get("se", float("nan"))
+            paper = m.get("paper")
+            lines.append(f"| {fam} | {m['layers']} | {data.get('noise', '')} | {m['adjusted']:.4f} "
+                         f"+- {se:.4f} | {paper if paper is not None else '-'} | {cid} |")
+        if "constrr" in data:
+            lines.append(f"| CONSTRR | - | {data.get('noise', '')} | {data['constrr']['adjusted']:.4f} "
+                         f"+- {data['constrr']['se']:.4f} | - | {cid} |")
+        for row in data.get("rows", []):
+            if "constrr" in row and "adarr" in row:
+                for key in ("constrr", "adarr", "tunedrr"):
+                    lines.append(f"| {key.upper()} | - | {row['noise']} | {row[key]:.4f} +- "
+                                 f"{row[key + '_se']:.4f} | {row['paper_' + key]} | {cid} |")
+            elif "paper_diag1" in row:
+                lines.append(f"| one GD step (=DIAG 1) | 1 | {row['noise']} | {row['adjusted']:.4f} | "
+                             f"{row['paper_diag1']} | {cid} |")
+    if not lines:
+        return None
+    head = [f"### ICL Table 1: ours vs paper ({profile})", "",
+            "| method | L | noise | ours (adjusted, +- SE) | paper | claim |", "|---|---|---|---|---|---|"]
+    return "\n".join(head + lines) + "\n"

@@ -1,0 +1,38 @@
+#pragma once
+// Shared pieces of the icl experiments: noise settings by name, evaluation sets with the
+// per-sequence oracle, and the paper's Table 1 (appendix B, verbatim from spec §5.2).
+#include <Eigen/Dense>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "synth/regression.h"
+
+namespace attnlab::icl {
+
+// Noise setting names: "u0".."u7" (sigma ~ U(0, sigma_max)), "c13" ({1, 3}), "c135" ({1, 3, 5}).
+const std::vector<std::string>& noise_names();
+RegressionSpec noise_spec(const std::string& name, int d, int n);
+
+// An evaluation set in double: tokens (D, B N), noise-free targets, true sigma, and the oracle
+// ridge (lambda = sigma^2) half squared error per sequence.
+struct EvalSet {
+  RegressionSpec spec;
+  Eigen::MatrixXd tokens;
+  Eigen::VectorXd target, sigma;
+  std::vector<double> oracle_loss;
+  std::size_t size() const { return static_cast<std::size_t>(target.size()); }
+  const double* seq(std::size_t b) const {
+    return tokens.data() + b * static_cast<std::size_t>(tokens.rows() * (spec.n + 1));
+  }
+};
+EvalSet make_eval_set(const RegressionSpec& spec, std::uint64_t seed, std::size_t count);
+
+// Half squared errors of predictions against the set's targets.
+std::vector<double> half_sq_errors(const EvalSet& set, const std::vector<double>& predictions);
+
+// Table 1 of the paper. Rows: "GD++1".."GD++7", "DIAG1".., "FULL1".., "CONSTRR", "ADARR",
+// "TUNEDRR"; columns in noise_names() order. Returns NaN for unknown rows.
+double table1(const std::string& row, const std::string& noise);
+
+}  // namespace attnlab::icl

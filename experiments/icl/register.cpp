@@ -1,0 +1,18 @@
+#include "experiments/icl/baselines.h"
+#include "experiments/icl/exact.h"
+#include "experiments/icl/speed.h"
+#include "experiments/icl/train.h"
+#include "experiments/registry.h"
+
+namespace attnlab {
+
+std::vector<ExperimentKind> icl_experiments() {
+  std::vector<ExperimentKind> all;
+  for (auto&& k : icl::exact_experiments()) all.push_back(std::move(k));
+  for (auto&& k : icl::baseline_experiments()) all.push_back(std::move(k));
+  for (auto&& k : icl::train_experiments()) all.push_back(std::move(k));
+  for (auto&& k : icl::speed_experiments()) all.push_back(std::move(k));
+  return all;
+}
+
+}  // namespace attnlab

@@ -1,0 +1,373 @@
+#include "experiments/samovar/train.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <string>
+
+#include "analysis/var_fit.h"
+#include "core/error.h"
+#include "core/optim.h"
+#include "core/rng.h"
+#include "core/thread_pool.h"
+#include "models/samovar/samovar.h"
+#include "synth/var.h"
+
+namespace attnlab::samovar_exp {
+
+namespace sv = attnlab::samovar;
+using Eigen::MatrixXd;
+
+namespace {
+
+constexpr std::size_t kGradChunk = 8;  // samples per gradient partial (fixed: thread-independent)
+
+struct Example {
+  MatrixXd window;              // (L, C)
+  MatrixXd target;              // (1, C): the next step
+  std::vector<MatrixXd> A;      // true lag matrices
+};
+
+// Authors' protocol (spec §3.1 via synth/var.h): train p in {1,2}, validation p in {3,4};
+// stable protocol: configurable generator, stable by construction, train p in {1,2,3} U(-.5,.5),
+// validation p in {3,4,5} U(-.25,.25), started in stationarity by a burn-in.
+std::vector<Example> make_split(const std::string& protocol, bool train, std::uint64_t seed,
+                                int count, int L) {
+  std::vector<Example> out(static_cast<std::size_t>(count));
+  if (protocol == "authors") {
+    const auto samples = samovar_dataset(train ? SamovarSplit::Train : SamovarSplit::Validation,
+                                         seed, 0, static_cast<std::size_t>(count));
+    for (std::size_t i = 0; i < samples.size(); ++i) {
+      const MatrixXd& s = samples[i].series;  // (65, 2)
+      out[i] = {s.middleRows(kSamovarLength - 1 - L, L), s.bottomRows(1), samples[i].process.A};
+    }
+    return out;
+  }
+  const std::uint64_t split_seed = stream_seed(seed, train ? "stable.train" : "stable.val");
+  parallel_for(out.size(), [&](std::size_t b, std::size_t e) {
+    for (std::size_t i = b; i < e; ++i) {
+      Rng order_rng = make_stream(split_seed, "order", i);
+      VarSpec spec;
+      spec.order = static_cast<int>(train ? uniform_int(order_rng, 1, 3) : uniform_int(order_rng, 3, 5));
+      spec.coef_scale = train ? 0.5 : 0.25;
+      const VarSample v = var_sample(spec, L + 1, split_seed, i);
+      out[i] = {v.series.topRows(L), v.series.bottomRows(1), v.process.A};
+    }
+  });
+  return out;
+}
+
+struct Hyper {
+  int epochs, batch, warmup_epochs;
+  double lr, aux_weight;
+  bool channel_drop;
+};
+
+// Mean one-step forecast MSE over samples and channels (data units).
+double evaluate(const sv::Params& p, const sv::Config& cfg, const std::vector<Example>& data) {
+  std::vector<double> se(data.size());
+  parallel_for(data.size(), [&](std::size_t b, std::size_t e) {
+    for (std::size_t i = b; i < e; ++i) {
+      sv::SampleCache cache;
+      const MatrixXd f = sv::forward(p, cfg, data[i].window, cache, nullptr);
+      se[i] = (f - data[i].target).squaredNorm();  // both (1, C)
+    }
+  });
+  double s = 0;
+  for (double v : se) s += v;
+  return s / static_cast<double>(data.size() * static_cast<std::size_t>(cfg.channels));
+}
+
+struct Trained {
+  sv::Params params;
+  std::vector<double> curve;  // validation MSE after each epoch
+};
+
+Trained train_model(const sv::Config& cfg, const Hyper& hp, const std::vector<Example>& train,
+                    const std::vector<Example>& val, std::uint64_t seed,
+                    const std::function<void(double)>& progress) {
+  Rng init = make_stream(seed, "init");
+  sv::Params p = sv::init_params(cfg, init);
+  sv::Grads g = sv::zero_grads(p);
+  const auto blocks = sv::param_blocks(p, g, cfg);
+  const std::size_t B = static_cast<std::size_t>(hp.batch), N = train.size();
+  const std::size_t bpe = N / B;  // drop_last
+  if (bpe == 0) throw InputError("samovar training: batch larger than the training set");
+  Schedule sched;
+  sched.kind = Schedule::Kind::WarmupLinear;
+  sched.base_lr = hp.lr;
+  sched.warmup_steps = static_cast<std::int64_t>(hp.warmup_epochs) * static_cast<std::int64_t>(bpe);
+  sched.total_steps = static_cast<std::int64_t>(hp.epochs) * static_cast<std::int64_t>(bpe);
+  sched.warmup_start = 0;
+  sched.final_lr = 0;
+  Adam<double> opt(AdamConfig{0.9, 0.95, 1e-8, 0.1});  // spec §3.2
+  const double P = cfg.patches(), C = cfg.channels, s = cfg.patch;
+  const double w_fc = 1.0 / (static_cast<double>(B) * C * s);
+  const double w_aux = P > 1 ? hp.aux_weight / (static_cast<double>(B) * C * (P - 1) * s) : 0.0;
+  std::vector<sv::Grads> partial(num_chunks(B, kGradChunk), g);
+  std::vector<double> curve;
+  std::int64_t step = 0;
+  for (int ep = 0; ep < hp.epochs; ++ep) {
+    Rng shuffle = make_stream(seed, "shuffle", static_cast<std::uint64_t>(ep));
+    std::vector<std::size_t> order(N);
+    for (std::size_t i = 0; i < N; ++i) order[i] = i;
+    for (std::size_t i = N; i > 1; --i)
+      std::swap(order[i - 1], order[static_cast<std::size_t>(uniform_int(shuffle, 0, static_cast<std::int64_t>(i - 1)))]);
+    for (std::size_t b = 0; b < bpe; ++b, ++step) {
+      Rng drop = make_stream(seed, "channel_drop", static_cast<std::uint64_t>(step));
+      std::vector<double> keep(static_cast<std::size_t>(cfg.channels), 1.0);
+      if (hp.channel_drop) {  // each channel zeroed with probability 1 - r, r ~ U(0,1) per batch
+        const double r = uniform(drop, 0.0, 1.0);
+        for (auto& k : keep) k = bernoulli(drop, r) ? 1.0 : 0.0;
+      }
+      parallel_chunks(B, kGradChunk, [&](std::size_t c, std::size_t lo, std::size_t hi) {
+        partial[c].set_zero();
+        for (std::size_t i = lo; i < hi; ++i) {
+          const Example& ex = train[order[b * B + i]];
+          MatrixXd w = ex.window, t = ex.target;
+          for (int ch = 0; ch < cfg.channels; ++ch) {
+            w.col(ch) *= keep[static_cast<std::size_t>(ch)];
+            t.col(ch) *= keep[static_cast<std::size_t>(ch)];
+          }
+          Rng dr = make_stream(seed, "dropout", static_cast<std::uint64_t>(step) * B + i);
+          sv::sample_loss(p, cfg, w, t, w_fc, w_aux, &dr, &partial[c]);
+        }
+      });
+      g.set_zero();
+      auto gb = sv::param_blocks(p, g, cfg);
+      for (auto& pg : partial) {
+        auto pb = sv::param_blocks(p, pg, cfg);
+        for (std::size_t k = 0; k < gb.size(); ++k)
+          for (std::size_t i = 0; i < gb[k].size; ++i) gb[k].grad[i] += pb[k].grad[i];
+      }
+      check_finite(blocks, step);
+      opt.step(blocks, sched.lr(step));
+    }
+    curve.push_back(evaluate(p, cfg, val));
+    progress(static_cast<double>(ep + 1) / hp.epochs);
+  }
+  return {std::move(p), std::move(curve)};
+}
+
+// In-context lag matrices of a trained model in data space: the Jacobian of the one-step
+// forecast w.r.t. the input x_{L-k}, J_k[c, c'] = d forecast_c / d x_{L-k, c'}, by central
+// differences (for a true VAR predictor J_k = A_k exactly).
+std::vector<MatrixXd> model_lag_jacobians(const sv::Params& p, const sv::Config& cfg,
+                                          const MatrixXd& window, int max_lag) {
+  constexpr double kFdStep = 1e-5;  // data units of std ~0.1..1: truncation ~1e-10
+  const int L = static_cast<int>(window.rows()), C = cfg.channels;
+  std::vector<MatrixXd> J;
+  for (int k = 1; k <= max_lag; ++k) {
+    MatrixXd Jk(C, C);
+    for (int c2 = 0; c2 < C; ++c2) {
+      MatrixXd up = window, dn = window;
+      up(L - k, c2) += kFdStep;
+      dn(L - k, c2) -= kFdStep;
+      sv::SampleCache a, b;
+      const MatrixXd fu = sv::forward(p, cfg, up, a, nullptr), fd = sv::forward(p, cfg, dn, b, nullptr);
+      Jk.col(c2) = ((fu - fd) / (2 * kFdStep)).transpose();
+    }
+    J.push_back(std::move(Jk));
+  }
+  return J;
+}
+
+double correlation(const std::vector<double>& a, const std::vector<double>& b) {
+  const double n = static_cast<double>(a.size());
+  double ma = 0, mb = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    ma += a[i] / n;
+    mb += b[i] / n;
+  }
+  double sab = 0, saa = 0, sbb = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    sab += (a[i] - ma) * (b[i] - mb);
+    saa += (a[i] - ma) * (a[i] - ma);
+    sbb += (b[i] - mb) * (b[i] - mb);
+  }
+  return sab / std::sqrt(saa * sbb);
+}
+
+// Per lag: relative Frobenius error of the model's Jacobian and of the LS VAR(p_true) fit on the
+// same window vs the true A_k, averaged over samples; pooled entry correlations.
+void lag_recovery(const sv::Params& p, const sv::Config& cfg, const std::vector<Example>& val,
+                  int samples, Outcome& out) {
+  const std::size_t n = std::min(val.size(), static_cast<std::size_t>(samples));
+  std::vector<std::vector<MatrixXd>> Jm(n), Jl(n);
+  parallel_for(n, [&](std::size_t b, std::size_t e) {
+    for (std::size_t i = b; i < e; ++i) {
+      const int order = static_cast<int>(val[i].A.size());
+      Jm[i] = model_lag_jacobians(p, cfg, val[i].window, order);
+      Jl[i] = fit_var_ls(val[i].window, order).A;
+    }
+  });
+  int max_order = 0;
+  for (std::size_t i = 0; i < n; ++i) max_order = std::max(max_order, static_cast<int>(val[i].A.size()));
+  std::vector<double> true_e, model_e, ls_e;
+  nlohmann::json per_lag = nlohmann::json::array();
+  for (int k = 1; k <= max_order; ++k) {
+    double em = 0, el = 0;
+    int cnt = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (static_cast<int>(val[i].A.size()) < k) continue;
+      const auto ku = static_cast<std::size_t>(k - 1);
+      const MatrixXd& A = val[i].A[ku];
+      em += (Jm[i][ku] - A).norm() / A.norm();
+      el += (Jl[i][ku] - A).norm() / A.norm();
+      ++cnt;
+      for (Eigen::Index c = 0; c < A.size(); ++c) {
+        true_e.push_back(A(c));
+        model_e.push_back(Jm[i][ku](c));
+        ls_e.push_back(Jl[i][ku](c));
+      }
+    }
+    out.metric("rel_err_model_lag" + std::to_string(k), em / cnt);
+    out.metric("rel_err_ls_lag" + std::to_string(k), el / cnt);
+    per_lag.push_back({{"lag", k}, {"model", em / cnt}, {"ls", el / cnt}, {"samples", cnt}});
+  }
+  out.metric("corr_model_vs_true", correlation(model_e, true_e));
+  out.metric("corr_ls_vs_true", correlation(ls_e, true_e));
+  out.data["recovery_per_lag"] = per_lag;
+  // The bivariate VAR(3) example: the first validation sample of order 3.
+  for (std::size_t i = 0; i < n; ++i)
+    if (val[i].A.size() == 3) {
+      nlohmann::json ex = {{"sample", i}, {"true", nlohmann::json::array()},
+                           {"model", nlohmann::json::array()}, {"ls", nlohmann::json::array()}};
+      auto mat = [](const MatrixXd& M) {
+        nlohmann::json rows = nlohmann::json::array();
+        for (Eigen::Index r = 0; r < M.rows(); ++r) {
+          nlohmann::json row = nlohmann::json::array();
+          for (Eigen::Index c = 0; c < M.cols(); ++c) row.push_back(M(r, c));
+          rows.push_back(row);
+        }
+        return rows;
+      };
+      for (std::size_t k = 0; k < 3; ++k) {
+        ex["true"].push_back(mat(val[i].A[k]));
+        ex["model"].push_back(mat(Jm[i][k]));
+        ex["ls"].push_back(mat(Jl[i][k]));
+      }
+      out.data["var3_example"] = ex;
+      break;
+    }
+}
+
+// One-step MSE of the in-context least-squares VAR (order by AIC up to max_order, fitted on the
+// window) and of the oracle (true coefficients; its MSE estimates the noise floor).
+void baselines(const std::vector<Example>& val, int max_order, double& ls_mse, double& oracle_mse,
+               double& zero_mse) {
+  std::vector<double> ls(val.size()), orc(val.size()), zero(val.size());
+  parallel_for(val.size(), [&](std::size_t b, std::size_t e) {
+    for (std::size_t i = b; i < e; ++i) {
+      const MatrixXd& w = val[i].window;
+      const int L = static_cast<int>(w.rows());
+      const VarOrderChoice choice = select_var_order_aic(w, max_order);
+      const VarFit fit = fit_var_ls(w, choice.order);
+      Eigen::VectorXd pred = Eigen::VectorXd::Zero(w.cols()), truth = pred;
+      for (int j = 1; j <= fit.order; ++j) pred += fit.A[static_cast<std::size_t>(j - 1)] * w.row(L - j).transpose();
+      for (std::size_t j = 1; j <= val[i].A.size(); ++j) truth += val[i].A[j - 1] * w.row(L - static_cast<int>(j)).transpose();
+      ls[i] = (pred - val[i].target.transpose()).squaredNorm();
+      orc[i] = (truth - val[i].target.transpose()).squaredNorm();
+      zero[i] = val[i].target.squaredNorm();  // the trivial predictor x_hat = 0
+    }
+  });
+  double a = 0, o = 0, z = 0;
+  for (std::size_t i = 0; i < val.size(); ++i) {
+    a += ls[i];
+    o += orc[i];
+    z += zero[i];
+  }
+  const double n = static_cast<double>(val.size() * static_cast<std::size_t>(val[0].window.cols()));
+  ls_mse = a / n;
+  oracle_mse = o / n;
+  zero_mse = z / n;
+}
+
+Outcome run_generalization(const RunContext& ctx) {
+  const Params& prm = ctx.params;
+  const int L = prm.i32("input_len"), seeds = prm.i32("seeds");
+  const std::string protocol = prm.s("protocol");
+  const auto train = make_split(protocol, true, ctx.seed, prm.i32("train_size"), L);
+  const auto val = make_split(protocol, false, ctx.seed, prm.i32("val_size"), L);
+  Hyper hp{prm.i32("epochs"), prm.i32("batch"), prm.i32("warmup_epochs"), prm.d("lr"),
+           prm.d("aux_weight"), prm.b("channel_drop")};
+  sv::Config base;
+  base.channels = 2;
+  base.input_len = L;
+  base.patch = 1;
+  base.width = prm.i32("width");
+  base.heads = prm.i32("heads");
+  base.mlp_layers = prm.i32("layers");
+  base.attn_layers = prm.i32("layers");
+  base.dropout = prm.d("dropout");
+  Outcome out;
+  const auto models = prm.strings("models");
+  nlohmann::json curves = nlohmann::json::object();
+  std::map<std::string, std::vector<double>> finals;
+  const double total = static_cast<double>(models.size() * static_cast<std::size_t>(seeds));
+  double done = 0;
+  for (const auto& m : models) {
+    sv::Config cfg = base;
+    Hyper h = hp;
+    if (m == "fixedvar") {  // spec §3.2: 1 head, forecast loss only
+      cfg.fixed_qv = true;
+      cfg.heads = 1;
+      h.aux_weight = 0;
+    }
+    for (int k = 0; k < seeds; ++k) {
+      const std::uint64_t rs = stream_seed(ctx.seed, "replicate", static_cast<std::uint64_t>(k));
+      const Trained tr = train_model(cfg, h, train, val, stream_seed(rs, m), [&](double f) {
+        ctx.progress((done + f) / total, m);
+      });
+      const auto& curve = tr.curve;
+      if (m == "samovar" && k == 0 && prm.i32("recovery_samples") > 0)
+        lag_recovery(tr.params, cfg, val, prm.i32("recovery_samples"), out);
+      done += 1;
+      finals[m].push_back(curve.back());
+      curves[m].push_back(curve);
+    }
+    out.seeds("val_mse_" + m, finals[m]);
+  }
+  double ls = 0, oracle = 0, zero = 0;
+  baselines(val, prm.i32("ls_max_order"), ls, oracle, zero);
+  out.metric("val_mse_ls_var", ls);
+  out.metric("val_mse_zero_predictor", zero);
+  out.metric("val_mse_oracle", oracle);
+  if (finals.count("samovar") && finals.count("fixedvar")) {
+    std::vector<double> ratio;
+    for (std::size_t k = 0; k < finals["samovar"].size(); ++k)
+      ratio.push_back(finals["samovar"][k] / finals["fixedvar"][k]);
+    out.seeds("ratio_samovar_to_fixedvar", ratio);
+  }
+  if (finals.count("samovar")) {
+    std::vector<double> ratio;
+    for (double v : finals["samovar"]) ratio.push_back(v / ls);
+    out.seeds("ratio_samovar_to_ls_var", ratio);
+  }
+  out.data["curves"] = curves;
+  out.data["noise_floor"] = kSamovarNoiseStd * kSamovarNoiseStd;
+  out.data["val_mse_ls_var"] = ls;
+  out.data["val_mse_oracle"] = oracle;
+  out.data["val_mse_zero_predictor"] = zero;
+  out.data["authors"] = {{"samovar", 0.0031}, {"fixedvar", 0.0041}, {"lintrans", 0.0050},
+                         {"floor", 0.0025}};
+  return out;
+}
+
+}  // namespace
+
+std::vector<ExperimentKind> train_experiments() {
+  return {{"samovar_synthetic_var",
+           "train SAMoVAR / FixedVAR on low-order VAR data, validate on unseen higher orders",
+           {p_string("protocol", {"authors", "stable"}), p_strings("models", {"samovar", "fixedvar"}),
+            p_int("seeds", 1, 100), p_int("train_size", 1, 1000000), p_int("val_size", 1, 100000),
+            p_int("input_len", 8, 64), p_int("width", 2, 512), p_int("heads", 1, 64),
+            p_int("layers", 1, 8), p_real("dropout", 0, 0.9), p_int("epochs", 1, 1000),
+            p_int("batch", 1, 4096), p_int("warmup_epochs", 0, 1000), p_real("lr", 0, 1),
+            p_real("aux_weight", 0, 10), p_bool("channel_drop"), p_int("ls_max_order", 1, 8),
+            p_int("recovery_samples", 0, 100000).optional(0).describe(
+                "validation samples for the lag-recovery metrics (trained SAMoVAR, seed 0)")},
+           run_generalization}};
+}
+
+}  // namespace attnlab::samovar_exp

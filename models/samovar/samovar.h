@@ -1,0 +1,140 @@
+#pragma once
+// SAMoVAR (spec §1.3-1.11) and its FixedVAR ablation (§1.12), forward and backward side by side.
+//
+// One sample is a window X: (L, C) of C channels. Per channel c the model builds 2P tokens
+// [u_{c,0}, e_{c,0}, ..., u_{c,P-1}, e_{c,P-1}] (ARX tokenisation, patch length s), runs
+//   pre-norm residual MLP blocks -> x~ = RMSNorm_VAR(x) -> aligned linear-attention stack
+//   y_t = [x~_t] + (sum_l o^(l)_t) W_o          (key shortcut in brackets; W_o LU, block-diag)
+// and reads the prediction of patch n+1 at the En token e_{c,n}: yhat_n = RMSNorm(y_{2n+1}) W_out.
+// Channels share all weights except G (channel mixing) and the channel-indexed embeddings.
+#include <cstdint>
+#include <vector>
+
+#include "core/optim.h"
+#include "core/rng.h"
+#include "models/samovar/layers.h"
+
+namespace attnlab::samovar {
+
+struct Config {
+  int channels = 2;     // C
+  int input_len = 64;   // L
+  int patch = 1;        // s (= horizon H)
+  int width = 32;       // D
+  int heads = 2;        // h, head dim d = D / h
+  int mlp_layers = 3;   // MLP blocks before the stack (e_layers)
+  int attn_layers = 3;  // M attention layers
+  double dropout = 0.1;
+  bool fixed_qv = false;      // FixedVAR: q, v are learned constants per channel/position/head
+  bool key_shortcut = true;   // the "+ x~_t" term
+  bool learned_keys = false;  // ablation: k^(l) = k_in W_k^(l) + b_k instead of W_k = I
+  int patches() const { return (input_len + patch - 1) / patch; }  // P
+  int tokens() const { return 2 * patches(); }                      // T = 2P
+  int head_dim() const { return width / heads; }
+};
+
+struct MlpBlock {
+  Vector gain;        // (D)
+  Matrix W1;          // (D, 4D)
+  Vector b1;          // (4D)
+  Matrix W2;          // (4D, D)
+  Vector b2;          // (D)
+};
+
+struct AttnLayer {
+  Matrix Wq, Wv;      // (D, D)
+  Vector bq, bv;      // (D)
+  Vector gq, gv;      // (D) per-head RMSNorm gains, (h, d) flattened
+  Matrix Wk;          // (D, D), only with learned_keys
+  Vector bk;          // (D), only with learned_keys
+  Matrix Qfix, Vfix;  // (C T, D), only with fixed_qv: rows c*T .. c*T+T-1 for channel c
+};
+
+struct Params {
+  Matrix G;                   // (C, C) channel mixing of the Ex tokens
+  Vector g;                   // (C)
+  Matrix W_ex, W_en;          // (s, D)
+  Vector b_ex, b_en;          // (D)
+  Vector gain_ex, gain_en;    // (D)
+  Matrix E_pos;               // (P, D)
+  Matrix E_ch;                // (C T, D)
+  Matrix E_type;              // (2, D)
+  Matrix E_chtype;            // (2 C, D)
+  Vector gain_pre;            // (D)
+  std::vector<MlpBlock> mlp;
+  Vector gain_var;            // (D)
+  std::vector<AttnLayer> attn;
+  Matrix theta;               // (D, d): head h's LU parameter in rows h d .. h d + d - 1
+  Vector gain_final;          // (D)
+  Matrix W_out;               // (D, s)
+  Vector b_out;               // (s)
+
+  void set_zero();
+};
+using Grads = Params;
+
+// Initialisation of spec §1.11 (std 0.02, MLP output layers 0.02/sqrt(2 M), LU theta
+// N(0,1) sqrt(0.02/sqrt(d)), norms at one). Draws from `rng` in a fixed order.
+Params init_params(const Config& cfg, Rng& rng);
+Grads zero_grads(const Params& like);
+// Every parameter as (name, value, grad, size), in a fixed order, for optimizers and gradchecks.
+std::vector<ParamBlock<double>> param_blocks(Params& p, Grads& g, const Config& cfg);
+std::size_t count_params(const Params& p, const Config& cfg);
+
+// ---- the aligned attention stack on one token sequence ------------------------------------
+struct StackCache {
+  std::vector<Matrix> q_pre, q_inv, Q;  // per layer (T, D), (T, h), (T, D)
+  std::vector<Matrix> v_pre, v_inv, V;
+  std::vector<Matrix> K_in, K;          // input of the key map and the keys, (T, D)
+  std::vector<Matrix> attn, mask, O;    // raw attention output, dropout mask (empty = none), o
+  Matrix mix;                           // sum_l O_l, (T, D)
+};
+// xt: (T, D) = x~ of one channel. Returns y: (T, D) at every position.
+Matrix stack_forward(const Params& p, const Config& cfg, const Matrix& xt, int channel,
+                     StackCache& cache, Rng* dropout_rng);
+// dY: (T, D). Accumulates into grads and into dxt.
+void stack_backward(const Params& p, const Config& cfg, const Matrix& xt, int channel,
+                    const StackCache& cache, const Matrix& dY, Grads& grads, Matrix& dxt);
+
+// ---- RevIN as the authors implement it (spec §1.8) -----------------------------------------
+struct Revin {
+  double mu = 0, sigma = 1;  // mean of the last s values; unbiased std of all L values + 1e-8
+};
+Revin revin_stats(const Vector& x, int patch);
+
+// ---- the whole model on one sample ---------------------------------------------------------
+struct SeqCache {
+  Matrix mix_patches;             // (P, s) Ex mixed values G z + g of this channel
+  Matrix ex_pre, en_pre;          // (P, D) tokeniser outputs before RMSNorm
+  Matrix ex_inv, en_inv;          // (P, 1)
+  Matrix tok_mask;                // (T, D) dropout mask on tokens (empty = none)
+  Matrix X0, pre_inv;             // (T, D) tokens + embeddings, (T, 1)
+  std::vector<Matrix> mlp_in, mlp_inv, mlp_norm, mlp_h, mlp_a, mlp_mask;
+  Matrix X_mlp, var_inv, xt;      // after the MLP blocks, (T, 1), x~
+  StackCache stack;
+  Matrix y_en, fin_inv, fin;      // (P, D), (P, 1), (P, D)
+  Matrix pred;                    // (P, s): row n predicts patch n+1, RevIN units
+};
+
+struct SampleCache {
+  Matrix Z;                    // (P s, C) RevIN-normalised, left-padded window
+  std::vector<Revin> revin;    // per channel
+  std::vector<SeqCache> seq;   // per channel
+};
+
+// window: (L, C). Fills cache; returns the forecast (s, C) in data units.
+Matrix forward(const Params& p, const Config& cfg, const Matrix& window, SampleCache& cache,
+               Rng* dropout_rng);
+// The same with RevIN statistics given (used to separate tokeniser causality from RevIN).
+Matrix forward_with_revin(const Params& p, const Config& cfg, const Matrix& window,
+                          const std::vector<Revin>& revin, SampleCache& cache, Rng* dropout_rng);
+// d_forecast: (s, C); d_pred: per channel (P, s) gradient w.r.t. cache.seq[c].pred.
+void backward(const Params& p, const Config& cfg, const SampleCache& cache,
+              const Matrix& d_forecast, const std::vector<Matrix>& d_pred, Grads& grads);
+
+// Loss of spec §1.10 on one sample: weight_fc * sum (forecast - target)^2
+// + weight_aux * sum_{n < P-1} (pred_n - z_{n+1})^2; accumulates the gradient when grads given.
+double sample_loss(const Params& p, const Config& cfg, const Matrix& window, const Matrix& target,
+                   double weight_fc, double weight_aux, Rng* dropout_rng, Grads* grads);
+
+}  // namespace attnlab::samovar
