@@ -85,6 +85,16 @@ void gauss_hermite(int q, Eigen::VectorXd& nodes, Eigen::VectorXd& weights) {
   Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(Jm);
   nodes = es.eigenvalues();
   weights = es.eigenvectors().row(0).transpose().array().square();  // mu_0 = 1 for N(0, 1)
+  // The exact rule is symmetric (z_j = -z_{q-1-j}, equal weights); the eigensolver's round-off
+  // is not. Symmetrise, so odd moments vanish up to the rounding of the final sum.
+  for (int j = 0; j < q / 2; ++j) {
+    const int k = q - 1 - j;
+    const double z = 0.5 * (nodes[k] - nodes[j]), w = 0.5 * (weights[j] + weights[k]);
+    nodes[j] = -z;
+    nodes[k] = z;
+    weights[j] = weights[k] = w;
+  }
+  if (q % 2 == 1) nodes[q / 2] = 0;
 }
 
 Eigen::MatrixXd ntk_infinite_width(const std::function<Eigen::VectorXd(double)>& feature, int q,

@@ -55,7 +55,7 @@ def plot_train(result, base):
     ax.set_yscale("log")
     ax.set_xlabel("layers")
     ax.set_ylabel("adjusted loss (1/2 MSE minus oracle)")
-    ax.set_title(f"{result.get('claim', '')}: noise {data.get('noise', '')}")
+    ax.set_title(f"{result['claim']['id']}: noise {data.get('noise', '')}")
     ax.legend(fontsize=7)
     written += _save(fig, base)
     # Per-layer readouts.

@@ -81,7 +81,7 @@ def check_figure(result, base):
     checks = result["checks"]
     if not checks:
         return []
-    fig, ax = plt.subplots(figsize=(7.5, 0.5 + 0.45 * len(checks)))
+    fig, ax = plt.subplots(figsize=(8, 1.6 + 0.45 * len(checks)))
     ys = range(len(checks))
     vals = [c["value"] for c in checks]
     ths = [c["threshold"] for c in checks]
@@ -99,10 +99,10 @@ def check_figure(result, base):
                  f'expected {result["claim"]["expected"]}', fontsize=9)
     ax.set_xlabel("value (dot: measured, green = check passes; bar: threshold)")
     ax.invert_yaxis()
-    fig.tight_layout()
+    ax.margins(y=0.4)
     files = [base + "_checks.png", base + "_checks.svg"]
     for f in files:
-        fig.savefig(f, dpi=110)
+        fig.savefig(f, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return files
 

@@ -57,7 +57,7 @@ def synthetic_curves(result, base):
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
     ax.set_ylabel("validation one-step MSE (unseen higher orders)")
-    ax.set_title(f"{result.get('claim', '')} ({result.get('profile', '')})")
+    ax.set_title(f"{result['claim']['id']} ({result.get('profile', '')})")
     ax.legend(fontsize=8)
     return _save(fig, base)
 
