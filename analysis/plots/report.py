@@ -18,9 +18,12 @@ import os
 import sys
 import traceback
 
-import matplotlib
+# Reproducible figure files: no creation date in SVG/PNG metadata, fixed SVG element ids.
+os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
+import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
+matplotlib.rcParams["svg.hashsalt"] = "attnlab"
 import matplotlib.pyplot as plt  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -74,6 +77,11 @@ def fmt(v):
             return f"{v:.3e}"
         return f"{v:.4g}"
     return str(v)
+
+
+def cell(text):
+    """Text safe inside a Markdown table cell."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
 
 
 def check_figure(result, base):
@@ -150,7 +158,7 @@ def claim_section(r, figs):
                 "|---|---|---|---|---|---|"]
         for k in r["checks"]:
             out.append(f'| `{k["metric"]}` | {k["op"]} | {fmt(k["threshold"])} | {fmt(k["value"])} '
-                       f'| {fmt(k["pass"])} | {k["why"]} |')
+                       f'| {fmt(k["pass"])} | {cell(k["why"])} |')
     other = {k: v for k, v in r["metrics"].items() if k not in {x["metric"] for x in r["checks"]}}
     if other:
         out += ["", "Other metrics: " + ", ".join(f"`{k}` = {fmt(v)}" for k, v in other.items())]
@@ -239,7 +247,7 @@ def update_readme(readme, results):
     rows = ["| claim | paper | statement | expected | verdict (" + profile + ") |", "|---|---|---|---|---|"]
     for cid, r in res.items():
         c = r["claim"]
-        rows.append(f'| `{cid}` | {c["paper"]} | {c["statement"]} | {c["expected"]} | {r["verdict"]}'
+        rows.append(f'| `{cid}` | {c["paper"]} | {cell(c["statement"])} | {c["expected"]} | {r["verdict"]}'
                     f'{"" if r["ok"] else " (mismatch)"} |')
     head, rest = text.split(BEGIN, 1)
     _, tail = rest.split(END, 1)
