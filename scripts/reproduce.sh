@@ -7,10 +7,22 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
+profile=default
+extra=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --profile) profile=${2:?--profile needs smoke, default or full}; shift 2 ;;
+    --threads) extra+=(--threads "${2:?--threads needs a number}"); shift 2 ;;
+    *) echo "scripts/reproduce.sh: unknown option '$1' (allowed: --profile P, --threads T)" >&2
+       exit 2 ;;
+  esac
+done
+
 install_packages "${ATTNLAB_PACKAGES[@]}"
 build build/release Release
 status=0
-./build/release/attnlab verify --profile default --json results/verify-default.json "$@" || status=$?
+./build/release/attnlab verify --profile "$profile" --json "results/verify-$profile.json" \
+  "${extra[@]}" || status=$?
 if [ "$status" -eq 2 ]; then exit 2; fi
 ./build/release/attnlab report --python "$ATTNLAB_PYTHON"
 echo "Report: results/REPORT.md"
