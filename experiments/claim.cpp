@@ -49,8 +49,21 @@ std::string get_string(const nlohmann::json& j, const std::string& key, const st
 
 Check parse_check(const nlohmann::json& j, const std::string& where,
                   const std::vector<std::string>& profiles) {
-  check_keys(j, {"metric", "op", "threshold", "why"}, {}, where);
+  check_keys(j, {"metric", "op", "threshold", "why"}, {"profiles"}, where);
   Check c;
+  std::vector<std::string> applies = profiles;
+  if (j.contains("profiles")) {  // a check that states something only a bigger run can measure
+    const auto& ps = j.at("profiles");
+    if (!ps.is_array() || ps.empty())
+      throw InputError(where + ": key 'profiles' must be a non-empty array of profile names");
+    applies.clear();
+    for (const auto& v : ps) {
+      if (!v.is_string() || !std::count(profiles.begin(), profiles.end(), v.get<std::string>()))
+        throw InputError(where + ": 'profiles' names " + v.dump() +
+                         ", which the claim does not define (defined: " + join(profiles) + ")");
+      applies.push_back(v.get<std::string>());
+    }
+  }
   c.metric = get_string(j, "metric", where);
   c.op = get_string(j, "op", where);
   c.why = get_string(j, "why", where);
@@ -59,17 +72,18 @@ Check parse_check(const nlohmann::json& j, const std::string& where,
   }
   const auto& t = j.at("threshold");
   if (t.is_number()) {
-    for (const auto& p : profiles) c.threshold[p] = t.get<double>();
+    for (const auto& p : applies) c.threshold[p] = t.get<double>();
   } else if (t.is_object()) {
     for (const auto& [p, v] : t.items()) {
-      if (!std::count(profiles.begin(), profiles.end(), p)) {
+      if (!std::count(applies.begin(), applies.end(), p)) {
         throw InputError(where + ": threshold for profile '" + p +
-                         "', which the claim does not define (defined: " + join(profiles) + ")");
+                         "', to which the check does not apply (it applies to: " + join(applies) +
+                         ")");
       }
       if (!v.is_number()) throw InputError(where + ": threshold." + p + " must be a number");
       c.threshold[p] = v.get<double>();
     }
-    for (const auto& p : profiles) {
+    for (const auto& p : applies) {
       if (!c.threshold.count(p))
         throw InputError(where + ": missing threshold for profile '" + p + "'");
     }

@@ -11,7 +11,10 @@
 //   "headline": "metric",                 // optional; default: first check's metric
 //   "profiles": {"smoke": {...}, "default": {...}, "full": {...}},  // full optional
 //   "checks": [{"metric": "m", "op": "<=", "threshold": 1e-10 | {"smoke": .., "default": ..},
-//               "why": "where the number comes from"}]
+//               "why": "where the number comes from",
+//               "profiles": ["full"]}]            // optional: the profiles the check applies to
+//                                                 // (default: all); e.g. a statement about a
+//                                                 // whole table that only `full` computes
 // }
 #include <filesystem>
 #include <map>
@@ -26,8 +29,9 @@ namespace attnlab {
 struct Check {
   std::string metric;
   std::string op;                           // "<", "<=", ">", ">="
-  std::map<std::string, double> threshold;  // by profile
+  std::map<std::string, double> threshold;  // by profile; a check applies to these profiles only
   std::string why;
+  bool applies(const std::string& profile) const { return threshold.count(profile) != 0; }
   bool passes(double value, const std::string& profile) const;
 };
 

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -19,12 +20,25 @@
 
 namespace attnlab {
 
+// Finished pieces of a long experiment (one training run per Table 1 cell, say), kept so that an
+// interrupted or partial run resumes without redoing them. The runner owns the storage (files
+// under results/<profile>/<claim>/cells/, written atomically); experiments only load and save.
+// A stored piece must carry the configuration it was computed from, and the experiment must
+// recompute it when that differs from the current one.
+class CellStore {
+ public:
+  virtual ~CellStore() = default;
+  virtual std::optional<nlohmann::json> load(const std::string& key) const = 0;
+  virtual void save(const std::string& key, const nlohmann::json& value) = 0;
+};
+
 struct RunContext {
   const Params& params;
   std::uint64_t seed = 0;
   std::string profile;
   // Reports progress as a fraction in [0, 1] with a short label; cheap, call it freely.
   std::function<void(double, std::string_view)> progress = [](double, std::string_view) {};
+  CellStore* cells = nullptr;  // null: nothing is kept between runs
 };
 
 enum class Aggregate { Mean, Median, Min, Max };
@@ -43,6 +57,12 @@ class Outcome {
   void timing(const std::string& name, double seconds) { timings_[name] = seconds; }
   const nlohmann::json& timings() const { return timings_; }
 
+  // The run computed only part of what the claim's checks need (a subset of cells chosen with
+  // `--set`): checks whose metric is missing are reported as not computed and the verdict is
+  // "incomplete" instead of an error.
+  void incomplete(std::string why) { incomplete_ = std::move(why); }
+  const std::string& incomplete_reason() const { return incomplete_; }
+
   bool has(const std::string& name) const { return metrics_.count(name) != 0; }
   double get(const std::string& name) const;  // throws std::out_of_range naming the metric
   const std::map<std::string, double>& metrics() const { return metrics_; }
@@ -55,6 +75,7 @@ class Outcome {
   std::map<std::string, double> metrics_;
   nlohmann::json per_seed_ = nlohmann::json::object();
   nlohmann::json timings_ = nlohmann::json::object();
+  std::string incomplete_;
 };
 
 struct ExperimentKind {

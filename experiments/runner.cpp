@@ -10,7 +10,12 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <map>
 #include <memory>
+#include <optional>
 
 #include "core/error.h"
 #include "core/io.h"
@@ -107,19 +112,132 @@ nlohmann::json provenance() {
   };
 }
 
+namespace {
+
+// Cells kept as one JSON file each under `dir`; in memory only when results are not written.
+class FileCellStore : public CellStore {
+ public:
+  FileCellStore(std::filesystem::path dir, bool write) : dir_(std::move(dir)), write_(write) {}
+  std::optional<nlohmann::json> load(const std::string& key) const override {
+    if (auto it = memory_.find(key); it != memory_.end()) return it->second;
+    const auto path = file(key);
+    if (!write_ || !std::filesystem::exists(path)) return std::nullopt;
+    return read_json_file(path);
+  }
+  void save(const std::string& key, const nlohmann::json& value) override {
+    if (!write_) {
+      memory_[key] = value;
+      return;
+    }
+    ensure_writable_dir(dir_);
+    write_json_atomic(file(key), value);
+  }
+
+ private:
+  std::filesystem::path file(const std::string& key) const {
+    for (char ch : key) {
+      if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_' && ch != '-' && ch != '+')
+        throw std::logic_error("cell key '" + key + "' has a character not allowed in a file name");
+    }
+    return dir_ / (key + ".json");
+  }
+  std::filesystem::path dir_;
+  bool write_;
+  std::map<std::string, nlohmann::json> memory_;
+};
+
+// One `--set` value converted to the JSON type of its parameter (Params validates the range).
+nlohmann::json override_value(const ParamSpec& spec, const std::string& text,
+                              const std::string& where) {
+  auto scalar = [&](ParamType t, const std::string& v) -> nlohmann::json {
+    const std::string bad = where + ": '" + v + "' is not ";
+    switch (t) {
+      case ParamType::Int: {
+        std::size_t used = 0;
+        long long x = 0;
+        try {
+          x = std::stoll(v, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used == 0 || used != v.size()) throw InputError(bad + "an integer");
+        return x;
+      }
+      case ParamType::Real: {
+        char* end = nullptr;
+        const double x = std::strtod(v.c_str(), &end);
+        if (v.empty() || end != v.c_str() + v.size()) throw InputError(bad + "a number");
+        return x;
+      }
+      case ParamType::Bool:
+        if (v == "true") return true;
+        if (v == "false") return false;
+        throw InputError(bad + "true or false");
+      default:
+        return v;
+    }
+  };
+  const bool list = spec.type == ParamType::IntList || spec.type == ParamType::RealList ||
+                    spec.type == ParamType::StringList;
+  if (!list) return scalar(spec.type, text);
+  const ParamType element = spec.type == ParamType::IntList    ? ParamType::Int
+                            : spec.type == ParamType::RealList ? ParamType::Real
+                                                               : ParamType::String;
+  nlohmann::json out = nlohmann::json::array();
+  std::size_t start = 0;
+  while (true) {
+    const auto comma = text.find(',', start);
+    out.push_back(scalar(element, text.substr(start, comma - start)));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+Params resolve_params(const Claim& claim, const std::string& profile,
+                      const std::vector<std::string>& overrides) {
+  const Params& base = claim.profiles.at(profile);
+  if (overrides.empty()) return base;
+  const auto& schema = claim.kind().params;
+  nlohmann::json raw = base.json();
+  for (const auto& spec : schema)  // defaults are filled in again by Params
+    if (!spec.required && raw.contains(spec.name) && raw[spec.name] == spec.fallback)
+      raw.erase(spec.name);
+  for (const auto& o : overrides) {
+    const auto eq = o.find('=');
+    const std::string key = o.substr(0, eq);
+    const std::string where = "--set " + o;
+    if (eq == std::string::npos || key.empty())
+      throw InputError(where + ": expected KEY=VALUE (e.g. --set depths=1,2,3)");
+    const auto spec = std::find_if(schema.begin(), schema.end(),
+                                   [&](const ParamSpec& p) { return p.name == key; });
+    if (spec == schema.end()) {
+      std::string allowed;
+      for (const auto& p : schema) allowed += (allowed.empty() ? "" : ", ") + p.name;
+      throw InputError(where + ": experiment '" + claim.experiment + "' of claim '" + claim.id +
+                       "' has no parameter '" + key + "' (allowed: " + allowed + ")");
+    }
+    raw[key] = override_value(*spec, o.substr(eq + 1), where);
+  }
+  return Params(raw, schema, "--set on claim '" + claim.id + "'");
+}
+
 ClaimResult run_claim(const Claim& claim, const RunOptions& options) {
   if (!claim.has_profile(options.profile)) {
     throw InputError("claim '" + claim.id + "' has no profile '" + options.profile +
                      "' (it has: smoke, default" + (claim.has_profile("full") ? ", full" : "") +
                      ")");
   }
-  const Params& params = claim.profiles.at(options.profile);
+  const Params params = resolve_params(claim, options.profile, options.overrides);
   const std::filesystem::path path = options.out_dir / options.profile / claim.id / "result.json";
   if (options.write) ensure_writable_dir(path.parent_path());
 
   ProgressSink sink(claim.id, options.progress);
+  FileCellStore cells(path.parent_path() / "cells", options.write);
   RunContext ctx{params, options.seed, options.profile,
-                 [&](double f, std::string_view what) { sink.update(f, what); }};
+                 [&](double f, std::string_view what) { sink.update(f, what); }, &cells};
   const auto t0 = std::chrono::steady_clock::now();
   Outcome outcome = claim.kind().run(ctx);
   const double seconds =
@@ -127,7 +245,19 @@ ClaimResult run_claim(const Claim& claim, const RunOptions& options) {
 
   nlohmann::json checks = nlohmann::json::array();
   bool all_pass = true;
+  bool computed_all = true;
   for (const auto& c : claim.checks) {
+    if (!c.applies(options.profile)) continue;
+    if (!outcome.has(c.metric) && !outcome.incomplete_reason().empty()) {
+      computed_all = false;
+      checks.push_back({{"metric", c.metric},
+                        {"op", c.op},
+                        {"threshold", c.threshold.at(options.profile)},
+                        {"value", nullptr},
+                        {"pass", nullptr},
+                        {"why", c.why}});
+      continue;
+    }
     if (!outcome.has(c.metric)) {
       throw std::logic_error(claim.file.string() + ": check metric '" + c.metric +
                              "' is not computed by experiment '" + claim.experiment + "'");
@@ -145,7 +275,10 @@ ClaimResult run_claim(const Claim& claim, const RunOptions& options) {
   ClaimResult r;
   r.id = claim.id;
   r.expected = claim.expected;
-  r.verdict = claim.expected == "measured" ? "measured" : (all_pass ? "holds" : "fails");
+  r.verdict = claim.expected == "measured" ? "measured"
+              : !computed_all                 ? "incomplete"
+              : all_pass                      ? "holds"
+                                              : "fails";
   r.ok = r.verdict == r.expected;
   r.seconds = seconds;
   r.headline = claim.headline;
@@ -154,8 +287,10 @@ ClaimResult run_claim(const Claim& claim, const RunOptions& options) {
   nlohmann::json prov = provenance();
   prov["seed"] = options.seed;
   prov["wall_seconds"] = seconds;
-  prov["command"] = "attnlab run " + claim.id + " --profile " + options.profile + " --seed " +
-                    std::to_string(options.seed);
+  std::string command = "attnlab run " + claim.id + " --profile " + options.profile +
+                        " --seed " + std::to_string(options.seed);
+  for (const auto& o : options.overrides) command += " --set " + o;
+  prov["command"] = command;
   r.json = {
       {"claim",
        {{"id", claim.id},
@@ -176,6 +311,8 @@ ClaimResult run_claim(const Claim& claim, const RunOptions& options) {
       {"per_seed", outcome.per_seed()},
       {"timings", outcome.timings()},
       {"data", outcome.data},
+      {"incomplete", outcome.incomplete_reason().empty() ? nlohmann::json(nullptr)
+                                                         : nlohmann::json(outcome.incomplete_reason())},
       {"provenance", prov},
   };
   if (options.write) {

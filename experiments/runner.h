@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "experiments/claim.h"
 
@@ -15,6 +16,10 @@ struct RunOptions {
   std::filesystem::path out_dir = "results";
   bool write = true;     // write results/<profile>/<id>/result.json
   bool progress = true;  // progress on stderr (bar on a terminal, periodic lines otherwise)
+  // "key=value" replacements of the profile's parameters (`--set`), validated against the
+  // experiment's schema; lists are comma-separated ("depths=1,2,3"). The result file records
+  // the resolved configuration.
+  std::vector<std::string> overrides;
 };
 
 struct ClaimResult {
@@ -28,11 +33,17 @@ struct ClaimResult {
 };
 
 // verdict: "measured" when expected is "measured"; otherwise "holds" when every check passes,
-// else "fails". Throws InputError if the claim lacks the profile, NumericError on NaN metrics.
+// else "fails"; "incomplete" when the experiment computed only part of what the checks need.
+// Throws InputError if the claim lacks the profile or an override is invalid, NumericError on
+// NaN metrics.
 ClaimResult run_claim(const Claim& claim, const RunOptions& options);
 
 // Provenance of this run: git commit and dirty flag, compiler, build type, library versions,
 // CPU model, thread count.
 nlohmann::json provenance();
+
+// The profile's parameters with `overrides` applied; InputError naming a bad key or value.
+Params resolve_params(const Claim& claim, const std::string& profile,
+                      const std::vector<std::string>& overrides);
 
 }  // namespace attnlab

@@ -12,11 +12,11 @@
 namespace attnlab {
 namespace {
 
-// A valid claim JSON to mutate: the first claim file in the tree.
+// A valid claim JSON to mutate: the first claim file in the tree that has checks.
 nlohmann::json valid_claim() {
-  const auto claims = load_all_claims();
-  if (claims.empty()) return {};
-  return read_json_file(claims.front().file);
+  for (const auto& c : load_all_claims())
+    if (!c.checks.empty()) return read_json_file(c.file);
+  return {};
 }
 
 std::string parse_error(const nlohmann::json& j) {
@@ -116,6 +116,27 @@ TEST(ClaimParse, BadCheckOpAndThresholdAreNamed) {
   auto th = j;
   th["checks"][0]["threshold"] = {{"smoke", 1.0}};  // default missing
   EXPECT_NE(parse_error(th).find("missing threshold for profile 'default'"), std::string::npos);
+}
+
+TEST(ClaimParse, CheckRestrictedToProfilesNeedsOnlyTheirThresholds) {
+  auto j = valid_claim();
+  ASSERT_FALSE(j["checks"].empty());
+  auto only = j;
+  only["checks"][0]["profiles"] = {"default"};
+  only["checks"][0]["threshold"] = {{"default", 1.0}};
+  EXPECT_EQ(parse_error(only), "");
+  const Claim c = parse_claim(only, "claims/test/x.json");
+  EXPECT_FALSE(c.checks[0].applies("smoke"));
+  EXPECT_TRUE(c.checks[0].applies("default"));
+  auto extra = only;
+  extra["checks"][0]["threshold"] = {{"default", 1.0}, {"smoke", 1.0}};
+  EXPECT_NE(parse_error(extra).find("does not apply"), std::string::npos);
+  auto unknown = only;
+  unknown["checks"][0]["profiles"] = {"huge"};
+  EXPECT_NE(parse_error(unknown).find("\"huge\""), std::string::npos);
+  auto empty = only;
+  empty["checks"][0]["profiles"] = nlohmann::json::array();
+  EXPECT_NE(parse_error(empty).find("'profiles'"), std::string::npos);
 }
 
 TEST(ClaimParse, IdMustCarryPaperPrefix) {

@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <functional>
 
 #include "core/error.h"
 
@@ -40,8 +42,10 @@ TEST(Runner, WritesResultWithProvenanceAndNoTempFiles) {
 
 TEST(Runner, VerdictFollowsChecks) {
   const auto claims = load_all_claims();
-  ASSERT_FALSE(claims.empty());
-  Claim c = claims.front();
+  const auto gated = std::find_if(claims.begin(), claims.end(),
+                                  [](const Claim& x) { return !x.checks.empty(); });
+  ASSERT_NE(gated, claims.end());
+  Claim c = *gated;
   ASSERT_FALSE(c.checks.empty());
   RunOptions opt;
   opt.profile = "smoke";
@@ -72,6 +76,69 @@ TEST(Runner, MissingProfileIsInputError) {
     return;
   }
   GTEST_SKIP() << "every claim has a full profile";
+}
+
+const Claim& claim_by_id(const std::string& id) {
+  static const auto claims = load_all_claims();
+  for (const auto& c : claims)
+    if (c.id == id) return c;
+  throw std::logic_error("no claim " + id);
+}
+
+std::string input_error(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Runner, SetOverridesAreTypedValidatedAndRecorded) {
+  const Claim& c = claim_by_id("icl.table1");
+  const Params p = resolve_params(c, "smoke", {"depths=1,2", "models=diag", "lr=0.002"});
+  EXPECT_EQ(p.ints("depths"), (std::vector<std::int64_t>{1, 2}));
+  EXPECT_EQ(p.strings("models"), std::vector<std::string>{"diag"});
+  EXPECT_EQ(p.d("lr"), 0.002);
+  EXPECT_EQ(p.i("steps"), c.profiles.at("smoke").i("steps"));  // untouched keys stay
+  EXPECT_NE(input_error([&] { resolve_params(c, "smoke", {"depth=1"}); }).find("'depth'"),
+            std::string::npos);
+  EXPECT_NE(input_error([&] { resolve_params(c, "smoke", {"depths=9"}); }).find("[1, 7]"),
+            std::string::npos);
+  EXPECT_NE(input_error([&] { resolve_params(c, "smoke", {"steps=1.5"}); }).find("integer"),
+            std::string::npos);
+  EXPECT_NE(input_error([&] { resolve_params(c, "smoke", {"steps"}); }).find("KEY=VALUE"),
+            std::string::npos);
+}
+
+TEST(Runner, PartialSweepIsIncompleteAndResumesBitForBit) {
+  Claim c = claim_by_id("icl.table1");
+  RunOptions opt;
+  opt.profile = "smoke";
+  opt.out_dir = temp_dir("resume");
+  opt.progress = false;
+  opt.overrides = {"steps=50", "eval_count=500", "valid_count=200"};
+  // A check that only the whole table can compute makes a partial run "incomplete".
+  Check whole;
+  whole.metric = "diag_full_max_gap";
+  whole.op = "<=";
+  whole.threshold["smoke"] = 1.0;
+  c.checks.push_back(whole);
+  const ClaimResult first = run_claim(c, opt);
+  EXPECT_EQ(first.verdict, "incomplete");
+  EXPECT_FALSE(first.ok);
+  EXPECT_EQ(first.json["data"]["runs_trained"], 2);
+  const auto cells = opt.out_dir / "smoke" / c.id / "cells";
+  EXPECT_TRUE(fs::exists(cells / "diag1_u5_s0.json"));
+  // Resume: nothing is retrained and every metric is identical.
+  const ClaimResult again = run_claim(c, opt);
+  EXPECT_EQ(again.json["data"]["runs_trained"], 0);
+  EXPECT_EQ(again.json["data"]["runs_reused"], 2);
+  EXPECT_EQ(again.json["metrics"], first.json["metrics"]);
+  // A kept run from another configuration is not reused.
+  opt.overrides.push_back("lr=0.002");
+  EXPECT_EQ(run_claim(c, opt).json["data"]["runs_trained"], 2);
+  fs::remove_all(opt.out_dir);
 }
 
 }  // namespace

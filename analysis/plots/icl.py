@@ -8,6 +8,8 @@ PLOTS maps an experiment kind to fn(result, out_base) -> [written files]:
   icl_one_layer_optimum  Table 1 row 1, ours vs paper.
   icl_two_layer_ridge    Thm 5.2 error vs n.
   icl_gdpp_second_order  Lemma A.3 condition-number trace.
+  icl_table1         the Table 1 sweep: Fig. 1 analogue per noise column with the baselines,
+                     Fig. 2 per-variance profiles, DIAG omegas, FULL P/Q heatmaps, readouts.
 report_section(results_by_id, profile) writes Table 1 side by side (ours | paper).
 """
 import math
@@ -15,6 +17,7 @@ import math
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.ticker  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -169,6 +172,105 @@ def plot_implicit(result, base):
     return _heatmaps(m, base) if m else []
 
 
+FAMILY_NAMES = {"diag": "DIAG", "full": "FULL", "gdpp": "GD++"}
+BASELINE_STYLE = {"constrr": ("gray", "--"), "adarr": ("tab:purple", ":"), "tunedrr": ("tab:orange", "-.")}
+
+
+def _columns(cells):
+    order = ["u0", "u1", "u2", "u3", "u4", "u5", "u6", "u7", "c13", "c135"]
+    present = {c["column"] for c in cells}
+    return [c for c in order if c in present]
+
+
+def plot_table1(result, base):
+    """Table 1 sweep: Fig. 1 analogue per column, Fig. 2 per-variance profiles, learned omegas,
+    FULL P/Q heatmaps (Fig. 4) and per-layer readouts (Fig. 5), for whatever cells ran."""
+    data = result.get("data", {})
+    cells = data.get("cells", [])
+    if not cells:
+        return []
+    profile = result.get("profile", "")
+    written = []
+    cols = _columns(cells)
+    baselines = {b["column"]: b for b in data.get("baselines", [])}
+    # Fig. 1 analogue: adjusted loss vs layers, one panel per noise column.
+    fig, axes = plt.subplots(1, len(cols), figsize=(3.6 * len(cols), 3.4), squeeze=False)
+    for ax, col in zip(axes[0], cols):
+        for fam in ("gdpp", "diag", "full"):
+            cs = sorted((c for c in cells if c["column"] == col and c["model"] == fam),
+                        key=lambda c: c["layers"])
+            if not cs:
+                continue
+            color = FAMILY_COLORS[fam]
+            ax.plot([c["layers"] for c in cs], [max(c["adjusted"], 1e-13) for c in cs], "o-",
+                    color=color, label=f"{FAMILY_NAMES[fam]} ours")
+            pts = [(c["layers"], c["paper"]) for c in cs if c.get("paper") is not None]
+            if pts:
+                ax.plot(*zip(*pts), "s", mfc="none", color=color, label=f"{FAMILY_NAMES[fam]} paper")
+        b = baselines.get(col)
+        if b:
+            for key, (color, ls) in BASELINE_STYLE.items():
+                if b.get(key, 0) > 0:
+                    ax.axhline(b[key], color=color, ls=ls, lw=1, label=f"{key.upper()} ours")
+        ax.set_yscale("log")
+        ax.set_xlabel("layers")
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+        ax.set_title(f"noise {col}", fontsize=9)
+    axes[0][0].set_ylabel("adjusted loss")
+    axes[0][-1].legend(fontsize=6, loc="upper right")
+    fig.suptitle(f"Table 1 sweep ({profile} profile): ours (filled) vs paper (open)", fontsize=10)
+    written += _save(fig, base)
+    # Fig. 2 analogue: per-variance profiles.
+    sig = data.get("profile_sigmas", [])
+    prof_cells = [c for c in cells if "profile" in c]
+    if sig and prof_cells:
+        pcols = _columns(prof_cells)
+        fig, axes = plt.subplots(1, len(pcols), figsize=(4.5 * len(pcols), 3.6), squeeze=False)
+        for ax, col in zip(axes[0], pcols):
+            for c in sorted((c for c in prof_cells if c["column"] == col),
+                            key=lambda c: (c["model"], c["layers"])):
+                ax.plot(sig, c["profile"], "-", color=FAMILY_COLORS[c["model"]],
+                        alpha=0.35 + 0.65 * c["layers"] / 7, label=f"{FAMILY_NAMES[c['model']]}{c['layers']}")
+            ax.set_yscale("log")
+            ax.set_xlabel("sigma of the evaluation sequences")
+            ax.set_title(f"trained on {col} ({profile})", fontsize=9)
+            ax.legend(fontsize=6, ncol=2)
+        axes[0][0].set_ylabel("adjusted loss at fixed sigma")
+        written += _save(fig, base, "_profiles")
+    # Learned omegas of DIAG, per layer.
+    om = [c for c in cells if c["model"] == "diag" and "omegas" in c]
+    if om:
+        fig, axes = plt.subplots(1, 4, figsize=(13, 3))
+        for j, key in enumerate(["xx", "xy", "yx", "yy"]):
+            for c in sorted(om, key=lambda c: (c["column"], c["layers"])):
+                vals = [o[key] for o in c["omegas"]]
+                axes[j].plot(range(1, len(vals) + 1), vals, "o-", label=c["key"])
+            axes[j].axhline(0, color="gray", lw=0.5)
+            axes[j].set_title(f"omega_{key}")
+            axes[j].set_xlabel("layer")
+        axes[0].legend(fontsize=6)
+        fig.suptitle(f"learned DIAG omegas ({profile} profile)", fontsize=10)
+        written += _save(fig, base, "_omegas")
+    # Per-layer readouts (Fig. 5 analogue).
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    for c in sorted(cells, key=lambda c: (c["column"], c["model"], c["layers"])):
+        if c["layers"] < 2:
+            continue
+        pl = c["per_layer"]
+        ax.plot(range(1, len(pl) + 1), pl, "o-", color=FAMILY_COLORS[c["model"]],
+                alpha=0.35 + 0.65 * c["layers"] / 7, label=c["key"])
+    ax.set_yscale("log")
+    ax.set_xlabel("readout after layer k")
+    ax.set_ylabel("adjusted loss")
+    ax.set_title(f"per-layer readouts ({profile} profile)", fontsize=9)
+    ax.legend(fontsize=6, ncol=2)
+    written += _save(fig, base, "_readouts")
+    for c in cells:
+        if "P" in c:
+            written += _heatmaps(dict(c, layers=c["layers"]), base)
+    return written
+
+
 PLOTS = {
     "icl_implicit_model": plot_implicit,
     "icl_train": plot_train,
@@ -176,6 +278,7 @@ PLOTS = {
     "icl_one_layer_optimum": plot_one_layer,
     "icl_two_layer_ridge": plot_two_layer_ridge,
     "icl_gdpp_second_order": plot_gdpp,
+    "icl_table1": plot_table1,
 }
 
 
@@ -195,6 +298,15 @@ def report_section(results_by_id, profile):
         if "constrr" in data:
             lines.append(f"| CONSTRR | - | {data.get('noise', '')} | {data['constrr']['adjusted']:.4f} "
                          f"+- {data['constrr']['se']:.4f} | - | {cid} |")
+        for c in data.get("cells", []):
+            paper = c.get("paper")
+            lines.append(f"| {FAMILY_NAMES[c['model']]} | {c['layers']} | {c['column']} | "
+                         f"{c['adjusted']:.4f} +- {c['se']:.4f} | "
+                         f"{paper if paper is not None else '-'} | {cid} |")
+        for b in data.get("baselines", []):
+            for key in ("constrr", "adarr", "tunedrr"):
+                lines.append(f"| {key.upper()} | - | {b['column']} | {b[key]:.4f} | "
+                             f"{b['paper_' + key]} | {cid} |")
         for row in data.get("rows", []):
             if "constrr" in row and "adarr" in row:
                 for key in ("constrr", "adarr", "tunedrr"):

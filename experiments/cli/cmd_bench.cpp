@@ -1,8 +1,13 @@
 // `attnlab bench`: bgemm against Eigen, libxsmm, OpenBLAS and torch.bmm on the same shapes;
-// prints the table and, with --json FILE, writes {"machine", "results", "ratios"}.
+// prints the table and, with --json FILE, writes {"machine", "results", "ratios"}. With
+// --steps icl,var it also times one training step of the ICL FULL model and of SAMoVAR against
+// the same step in PyTorch (bench/torch_<model>_step.py, alternating rounds) and adds "steps".
 #include "experiments/cli/cmd_bench.h"
 
 #include <iostream>
+#include <cstdio>
+#include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,8 +29,40 @@ struct BenchArgs {
   int reps = 7;
   double min_seconds = 0.05;
   bool torch = true;
+  bool bgemm = true;
+  std::vector<std::string> steps;  // icl, var
+  int rounds = 3;
   std::string python = "/usr/bin/python3";
 };
+
+const std::map<std::string, std::string> kStepScripts = {{"icl", "bench/torch_icl_step.py"},
+                                                         {"var", "bench/torch_samovar_step.py"}};
+
+// One training-step comparison: runs the PyTorch script, which alternates rounds of the PyTorch
+// step and of `attnlab run <claim>` and prints medians, the ratio and a final JSON line.
+nlohmann::json run_step_bench(const BenchArgs& a, const std::string& model) {
+  const auto script = std::filesystem::path(ATTNLAB_SOURCE_DIR) / kStepScripts.at(model);
+  const auto self = std::filesystem::read_symlink("/proc/self/exe");
+  std::string threads;
+  for (int t : a.threads) threads += (threads.empty() ? "" : ",") + std::to_string(t);
+  const std::string cmd = "'" + a.python + "' '" + script.string() + "' --attnlab '" +
+                          self.string() + "' --threads " + threads + " --rounds " +
+                          std::to_string(a.rounds) + " 2>&1";
+  std::cerr << "training step " << model << ": " << script.filename().string() << "\n";
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(cmd.c_str(), "r"), ::pclose);
+  if (!pipe) throw InputError("bench --steps: could not start " + a.python);
+  nlohmann::json last;
+  char buf[4096];
+  while (std::fgets(buf, sizeof buf, pipe.get())) {
+    std::string line(buf);
+    const auto j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_discarded() && j.is_object()) last = j;
+    else std::cerr << "  " << line;
+  }
+  if (last.is_null())
+    std::cerr << "  (no result: is python3-torch installed for " << a.python << "?)\n";
+  return last;
+}
 
 bench::BgemmBenchOptions to_options(const BenchArgs& a) {
   bench::BgemmBenchOptions opt;
@@ -64,6 +101,16 @@ bench::BgemmBenchOptions to_options(const BenchArgs& a) {
   return opt;
 }
 
+double min_value(const nlohmann::json& by_threads) {
+  double best = 0;
+  bool first = true;
+  for (const auto& [k, v] : by_threads.items()) {
+    if (first || v.get<double>() < best) best = v.get<double>();
+    first = false;
+  }
+  return best;
+}
+
 }  // namespace
 
 void add_bench_command(CLI::App& app) {
@@ -82,14 +129,37 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--min-seconds", a->min_seconds, "minimum length of one repetition");
   cmd->add_flag("!--no-torch", a->torch, "skip torch.bmm (bench/compare_torch.py)");
   cmd->add_option("--python", a->python, "Python 3 with torch for the torch.bmm peer");
+  cmd->add_option("--steps", a->steps,
+                  "also time a training step against PyTorch: icl (FULL L = 4), var (SAMoVAR)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"icl", "var"}));
+  cmd->add_flag("!--no-bgemm", a->bgemm, "skip the batched-GEMM comparison");
+  cmd->add_option("--rounds", a->rounds, "alternating PyTorch/attnlab rounds per step benchmark")
+      ->check(CLI::Range(1, 100));
   cmd->callback([a] {
     const bench::BgemmBenchOptions opt = to_options(*a);
     if (!a->json.empty()) ensure_writable_dir(std::filesystem::absolute(a->json).parent_path());
     const auto machine = bench::machine_info();
-    const auto results = bench::run_bgemm_bench(opt, std::cerr);
-    std::cout << bench::bench_table(results) << std::flush;
+    std::vector<bench::BgemmResult> results;
+    if (a->bgemm) {
+      results = bench::run_bgemm_bench(opt, std::cerr);
+      std::cout << bench::bench_table(results) << std::flush;
+    }
+    nlohmann::json steps = nlohmann::json::object();
+    for (const auto& model : a->steps) {
+      steps[model] = run_step_bench(*a, model);
+      const auto& r = steps[model];
+      if (r.contains("ratio_torch_best_over_attnlab_best")) {
+        std::printf("training step %-4s PyTorch best %.4f s, attnlab best %.4f s: %.1fx\n",
+                    model.c_str(), min_value(r["torch_seconds_per_step"]),
+                    min_value(r["attnlab_seconds_per_step"]),
+                    r["ratio_torch_best_over_attnlab_best"].get<double>());
+        std::fflush(stdout);
+      }
+    }
     if (!a->json.empty()) {
       auto j = bench::bench_json(opt, results, machine);
+      if (!a->steps.empty()) j["steps"] = steps;
       j["machine"]["loadavg_end"] = bench::machine_info()["loadavg"];
       write_json_atomic(a->json, j);
       std::cerr << "wrote " << a->json << "\n";

@@ -21,6 +21,7 @@ struct RunArgs {
   int threads = 0;  // 0: default
   std::string out = "results";
   std::string json;
+  std::vector<std::string> overrides;
 };
 
 void add_run_options(CLI::App* cmd, RunArgs& a) {
@@ -30,6 +31,10 @@ void add_run_options(CLI::App* cmd, RunArgs& a) {
   cmd->add_option("--threads", a.threads, "worker threads (default $ATTNLAB_THREADS or all cores)")
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--out", a.out, "results folder (writes <out>/<profile>/<claim>/result.json)");
+  cmd->add_option("--set", a.overrides,
+                  "KEY=VALUE: replace a parameter of the profile (lists comma-separated), e.g. "
+                  "--set models=full --set depths=3,4 to run part of a sweep")
+      ->allow_extra_args(false);
 }
 
 std::string format_value(double v) {
@@ -46,11 +51,13 @@ std::vector<ClaimResult> run_selected(const RunArgs& a, bool table) {
   opt.profile = a.profile;
   opt.seed = a.seed;
   opt.out_dir = a.out;
+  opt.overrides = a.overrides;
   ensure_writable_dir(opt.out_dir);
-  for (const auto& c : claims) {  // fail before running anything if a profile is missing
+  for (const auto& c : claims) {  // fail before running anything on a bad profile or --set
     if (!c.has_profile(a.profile)) {
       throw InputError("claim '" + c.id + "' has no profile '" + a.profile + "'");
     }
+    resolve_params(c, a.profile, a.overrides);
   }
   std::vector<ClaimResult> results;
   if (table) {

@@ -44,6 +44,36 @@ double max_sigma2(const RegressionSpec& s) {
   return m;
 }
 
+}  // namespace
+
+RidgeBaselines ridge_baselines(const EvalSet& tune, const EvalSet& eval, int constrr_grid,
+                               int tunedrr_grid) {
+  const auto tctx = contexts_of(tune), ectx = contexts_of(eval);
+  const auto tt = targets_of(tune), et = targets_of(eval);
+  const double s2max = max_sigma2(eval.spec);
+  // CONSTRR: grid on [0, max sigma^2]; TUNEDRR: c grid x tau grid (tau = inf included).
+  RidgeBaselines r;
+  r.constrr_lambda = tune_constant_lambda(tctx, tt, linspace(0, s2max, constrr_grid));
+  auto taus = linspace(s2max / 20, 2 * s2max, tunedrr_grid);
+  taus.push_back(std::numeric_limits<double>::infinity());
+  const auto tr = tune_tunedrr(tctx, tt, linspace(0.5, 3.0, tunedrr_grid), taus);
+  r.tunedrr_c = tr.c;
+  r.tunedrr_tau = tr.tau;
+  const double lam = r.constrr_lambda;
+  const auto l_const = ridge_losses(ectx, et, [lam](std::size_t) { return lam; });
+  const auto l_ada = ridge_losses(ectx, et, [&](std::size_t i) { return ectx[i].sigma_hat2(); });
+  const auto l_tuned =
+      ridge_losses(ectx, et, [&](std::size_t i) { return tr.lambda(ectx[i].sigma_hat2()); });
+  const auto l_ols = ridge_losses(ectx, et, [](std::size_t) { return 0.0; });
+  r.constrr = paired_difference(l_const, eval.oracle_loss);
+  r.adarr = paired_difference(l_ada, eval.oracle_loss);
+  r.tunedrr = paired_difference(l_tuned, eval.oracle_loss);
+  r.ols = paired_difference(l_ols, eval.oracle_loss);
+  return r;
+}
+
+namespace {
+
 Outcome run_baselines(const RunContext& ctx) {
   const auto& p = ctx.params;
   const int d = p.i32("d"), n = p.i32("n");
@@ -57,22 +87,9 @@ Outcome run_baselines(const RunContext& ctx) {
                                     static_cast<std::size_t>(p.i("tune_count")));
     const auto eval = make_eval_set(spec, stream_seed(ctx.seed, "icl.baselines.eval", c),
                                     static_cast<std::size_t>(p.i("eval_count")));
-    const auto tctx = contexts_of(tune), ectx = contexts_of(eval);
-    const auto tt = targets_of(tune), et = targets_of(eval);
-    const double s2max = max_sigma2(spec);
-    // CONSTRR: grid on [0, max sigma^2]; TUNEDRR: c grid x tau grid (tau = inf included).
-    const double lam = tune_constant_lambda(tctx, tt, linspace(0, s2max, p.i32("constrr_grid")));
-    auto taus = linspace(s2max / 20, 2 * s2max, p.i32("tunedrr_grid"));
-    taus.push_back(std::numeric_limits<double>::infinity());
-    const auto tr = tune_tunedrr(tctx, tt, linspace(0.5, 3.0, p.i32("tunedrr_grid")), taus);
-    const auto l_const = ridge_losses(ectx, et, [lam](std::size_t) { return lam; });
-    const auto l_ada = ridge_losses(ectx, et, [&](std::size_t i) { return ectx[i].sigma_hat2(); });
-    const auto l_tuned = ridge_losses(ectx, et, [&](std::size_t i) { return tr.lambda(ectx[i].sigma_hat2()); });
-    const auto l_ols = ridge_losses(ectx, et, [](std::size_t) { return 0.0; });
-    const auto a_const = paired_difference(l_const, eval.oracle_loss);
-    const auto a_ada = paired_difference(l_ada, eval.oracle_loss);
-    const auto a_tuned = paired_difference(l_tuned, eval.oracle_loss);
-    const auto a_ols = paired_difference(l_ols, eval.oracle_loss);
+    const auto rb = ridge_baselines(tune, eval, p.i32("constrr_grid"), p.i32("tunedrr_grid"));
+    const auto &a_const = rb.constrr, &a_ada = rb.adarr, &a_tuned = rb.tunedrr, &a_ols = rb.ols;
+    const double lam = rb.constrr_lambda;
     double oracle = 0;
     for (double v : eval.oracle_loss) oracle += v;
     oracle /= static_cast<double>(eval.size());
@@ -92,7 +109,8 @@ Outcome run_baselines(const RunContext& ctx) {
                     {"constrr", a_const.mean}, {"constrr_se", a_const.se}, {"constrr_lambda", lam},
                     {"adarr", a_ada.mean}, {"adarr_se", a_ada.se},
                     {"tunedrr", a_tuned.mean}, {"tunedrr_se", a_tuned.se},
-                    {"tunedrr_c", tr.c}, {"tunedrr_tau", std::isinf(tr.tau) ? -1.0 : tr.tau},
+                    {"tunedrr_c", rb.tunedrr_c},
+                    {"tunedrr_tau", std::isinf(rb.tunedrr_tau) ? -1.0 : rb.tunedrr_tau},
                     {"ols", a_ols.mean},
                     {"paper_constrr", table1("CONSTRR", name)},
                     {"paper_adarr", table1("ADARR", name)},

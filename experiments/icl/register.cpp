@@ -1,6 +1,7 @@
 #include "experiments/icl/baselines.h"
 #include "experiments/icl/exact.h"
 #include "experiments/icl/speed.h"
+#include "experiments/icl/table1.h"
 #include "experiments/icl/train.h"
 #include "experiments/registry.h"
 
@@ -12,6 +13,7 @@ std::vector<ExperimentKind> icl_experiments() {
   for (auto&& k : icl::baseline_experiments()) all.push_back(std::move(k));
   for (auto&& k : icl::train_experiments()) all.push_back(std::move(k));
   for (auto&& k : icl::speed_experiments()) all.push_back(std::move(k));
+  for (auto&& k : icl::table1_experiments()) all.push_back(std::move(k));
   return all;
 }
 

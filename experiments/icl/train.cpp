@@ -49,31 +49,6 @@ std::string table_row(const ModelRun& r) {
   return m + std::to_string(r.layers);
 }
 
-// Adjusted loss of each layer's readout: (L) values, and the final readout's paired diff.
-struct Scored {
-  std::vector<double> per_layer;
-  PairedDiff final_adj;
-};
-
-Scored score(const std::vector<double>& readouts, int L, const EvalSet& set) {
-  Scored s;
-  std::vector<double> pred(set.size());
-  for (int l = 0; l < L; ++l) {
-    for (std::size_t b = 0; b < set.size(); ++b)
-      pred[b] = readouts[b * static_cast<std::size_t>(L) + static_cast<std::size_t>(l)];
-    const auto pd = paired_difference(half_sq_errors(set, pred), set.oracle_loss);
-    s.per_layer.push_back(pd.mean);
-    if (l == L - 1) s.final_adj = pd;
-  }
-  return s;
-}
-
-nlohmann::json omegas_json(const std::vector<Omega<double>>& om) {
-  nlohmann::json j = nlohmann::json::array();
-  for (const auto& w : om) j.push_back({{"xx", w.xx}, {"xy", w.xy}, {"yx", w.yx}, {"yy", w.yy}});
-  return j;
-}
-
 Outcome run_train(const RunContext& ctx) {
   const auto& p = ctx.params;
   const int d = p.i32("d"), n = p.i32("n");
@@ -111,8 +86,8 @@ Outcome run_train(const RunContext& ctx) {
         ctx.progress((done + f * static_cast<double>(r.steps)) / total_steps, r.key);
       });
       done += static_cast<double>(r.steps);
-      const double v = score(predict_layers(m, valid), r.layers, valid).final_adj.mean;
-      const auto sc = score(predict_layers(m, eval), r.layers, eval);
+      const double v = score_layers(predict_layers(m, valid), r.layers, valid).final_adj.mean;
+      const auto sc = score_layers(predict_layers(m, eval), r.layers, eval);
       seed_eval.push_back(sc.final_adj.mean);
       seeds_json.push_back({{"seed_index", s},
                             {"valid_adjusted", v},
@@ -124,7 +99,7 @@ Outcome run_train(const RunContext& ctx) {
         best = m;
       }
     }
-    const auto sc = score(predict_layers(best, eval), r.layers, eval);
+    const auto sc = score_layers(predict_layers(best, eval), r.layers, eval);
     const double paper = table1(table_row(r), noise);
     adjusted[r.key] = sc.final_adj.mean;
     o.metric("adjusted_" + r.key, sc.final_adj.mean);
@@ -159,7 +134,7 @@ Outcome run_train(const RunContext& ctx) {
       if (p.b("ablation") && r.model == "diag") {
         auto ab = om;
         for (auto& w : ab) w.xy = w.yy = 0;
-        const auto sa = score(predict_layers_omegas(ab, eval), r.layers, eval);
+        const auto sa = score_layers(predict_layers_omegas(ab, eval), r.layers, eval);
         o.metric("ablation_increase_" + r.key, sa.final_adj.mean - sc.final_adj.mean);
         mj["ablation_adjusted"] = sa.final_adj.mean;
       }

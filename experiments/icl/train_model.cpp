@@ -54,7 +54,7 @@ TrainedModel train_model(const TrainSpec& spec, std::uint64_t seed,
   }
   TrainLoopOptions opt;
   opt.steps = spec.steps;
-  opt.schedule.kind = Schedule::Kind::StepDecay;
+  opt.schedule.kind = spec.decay ? Schedule::Kind::StepDecay : Schedule::Kind::Constant;
   opt.schedule.base_lr = spec.lr;
   opt.schedule.milestones = {0.6, 0.9};
   opt.schedule.factors = {0.1, 0.01};
@@ -96,6 +96,26 @@ TrainedModel train_model(const TrainSpec& spec, std::uint64_t seed,
   m.final_train_loss = s / static_cast<double>(tail);
   m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return m;
+}
+
+nlohmann::json omegas_json(const std::vector<Omega<double>>& omegas) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const auto& w : omegas)
+    j.push_back({{"xx", w.xx}, {"xy", w.xy}, {"yx", w.yx}, {"yy", w.yy}});
+  return j;
+}
+
+LayerScores score_layers(const std::vector<double>& readouts, int L, const EvalSet& set) {
+  LayerScores s;
+  std::vector<double> pred(set.size());
+  for (int l = 0; l < L; ++l) {
+    for (std::size_t b = 0; b < set.size(); ++b)
+      pred[b] = readouts[b * static_cast<std::size_t>(L) + static_cast<std::size_t>(l)];
+    const auto pd = paired_difference(half_sq_errors(set, pred), set.oracle_loss);
+    s.per_layer.push_back(pd.mean);
+    if (l == L - 1) s.final_adj = pd;
+  }
+  return s;
 }
 
 std::vector<double> predict_layers_omegas(const std::vector<Omega<double>>& omegas,

@@ -4,10 +4,12 @@
 // x0.01 at 90%), global-norm clip, init N(0, init_scale^2); float64 evaluation.
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "analysis/icl_ridge.h"
 #include "experiments/icl/common.h"
 #include "models/icl/diag.h"
 #include "models/icl/full.h"
@@ -23,6 +25,7 @@ struct TrainSpec {
   double lr = 1e-3;
   double clip = 10;
   double init_scale = 0.02;
+  bool decay = true;  // lr x0.1 at 60% and x0.01 at 90% of the steps; false: constant (paper)
 };
 
 struct TrainedModel {
@@ -35,6 +38,17 @@ struct TrainedModel {
 
 TrainedModel train_model(const TrainSpec& spec, std::uint64_t seed,
                          const std::function<void(double, std::string_view)>& progress);
+
+// Adjusted loss (paired with the oracle on the same sequences) of every layer's readout, and the
+// paired difference of the final one. `readouts` is (B, L) row-major, as predict_layers gives.
+struct LayerScores {
+  std::vector<double> per_layer;
+  PairedDiff final_adj;
+};
+LayerScores score_layers(const std::vector<double>& readouts, int L, const EvalSet& set);
+
+// Learned omegas per layer as [{"xx", "xy", "yx", "yy"}] for result files and figures.
+nlohmann::json omegas_json(const std::vector<Omega<double>>& omegas);
 
 // Readouts after every layer in float64: (B, L) row-major.
 std::vector<double> predict_layers(const TrainedModel& m, const EvalSet& set);
