@@ -75,20 +75,27 @@ def plot_train(result, base):
     # Learned omegas (DIAG / GD++).
     om_models = [m for m in models if "omegas" in m]
     if om_models:
-        fig, axes = plt.subplots(1, 4, figsize=(13, 3))
-        for j, key in enumerate(["xx", "xy", "yx", "yy"]):
-            for m in om_models:
-                vals = [o[key] for o in m["omegas"]]
-                axes[j].plot(range(1, len(vals) + 1), vals, "o-", label=m["key"])
-            axes[j].axhline(0, color="gray", lw=0.5)
-            axes[j].set_title(f"omega_{key}")
-            axes[j].set_xlabel("layer")
-        axes[0].legend(fontsize=7)
-        written += _save(fig, base, "_omegas")
+        written += _omega_panels(om_models, base, None)
     for m in models:
         if "P" in m:
             written += _heatmaps(m, base)
     return written
+
+
+def _omega_panels(items, base, title):
+    """Learned omega_xx, _xy, _yx, _yy per layer, one line per model (items with "omegas")."""
+    fig, axes = plt.subplots(1, 4, figsize=(13, 3))
+    for j, key in enumerate(["xx", "xy", "yx", "yy"]):
+        for m in items:
+            vals = [o[key] for o in m["omegas"]]
+            axes[j].plot(range(1, len(vals) + 1), vals, "o-", label=m["key"])
+        axes[j].axhline(0, color="gray", lw=0.5)
+        axes[j].set_title(f"omega_{key}")
+        axes[j].set_xlabel("layer")
+    axes[0].legend(fontsize=6)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return _save(fig, base, "_omegas")
 
 
 def _heatmaps(m, base):
@@ -240,17 +247,8 @@ def plot_table1(result, base):
     # Learned omegas of DIAG, per layer.
     om = [c for c in cells if c["model"] == "diag" and "omegas" in c]
     if om:
-        fig, axes = plt.subplots(1, 4, figsize=(13, 3))
-        for j, key in enumerate(["xx", "xy", "yx", "yy"]):
-            for c in sorted(om, key=lambda c: (c["column"], c["layers"])):
-                vals = [o[key] for o in c["omegas"]]
-                axes[j].plot(range(1, len(vals) + 1), vals, "o-", label=c["key"])
-            axes[j].axhline(0, color="gray", lw=0.5)
-            axes[j].set_title(f"omega_{key}")
-            axes[j].set_xlabel("layer")
-        axes[0].legend(fontsize=6)
-        fig.suptitle(f"learned DIAG omegas ({profile} profile)", fontsize=10)
-        written += _save(fig, base, "_omegas")
+        written += _omega_panels(sorted(om, key=lambda c: (c["column"], c["layers"])), base,
+                                 f"learned DIAG omegas ({profile} profile)")
     # Per-layer readouts (Fig. 5 analogue).
     fig, ax = plt.subplots(figsize=(5.5, 4))
     for c in sorted(cells, key=lambda c: (c["column"], c["model"], c["layers"])):

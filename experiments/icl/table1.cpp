@@ -171,18 +171,6 @@ const std::vector<std::string> kUniform1to7 = {"u1", "u2", "u3", "u4", "u5", "u6
 const std::vector<std::string> kLinear = {"diag", "full"};
 const std::vector<std::string> kModels = {"gdpp", "diag", "full"};
 
-// #14: |ours - paper| <= max(0.006, 0.1 paper) for paper >= 0.01; at sigma_max = 0 and L >= 4,
-// ours <= max(10 paper, 1e-9). Excess over the tolerance: <= 0 passes. Cells with a paper value
-// below 0.01 elsewhere have no rule in the spec and are not judged.
-std::optional<double> table_excess(const std::string& model, int L, const std::string& column,
-                                   double ours) {
-  const double paper = table1(row_name(model, L), column);
-  if (std::isnan(paper)) return std::nullopt;
-  if (column == "u0" && L >= 4) return ours - std::max(10 * paper, 1e-9);
-  if (paper < 0.01) return std::nullopt;
-  return std::abs(ours - paper) - std::max(0.006, 0.1 * paper);
-}
-
 // #15-#29 (spec §7.4), each recorded only when every cell it needs ran.
 void derived_metrics(const Table& t, Outcome& o) {
   auto put = [&](const std::string& name, std::optional<double> v) {
@@ -507,7 +495,7 @@ Outcome run_table1(const RunContext& ctx) {
   double max_excess = -kInf;
   int judged = 0, within = 0;
   for (auto& [key, cell] : t.cells) {
-    const auto e = table_excess(cell.at("model"), cell.at("layers"), cell.at("column"),
+    const auto e = table1_excess(cell.at("model"), cell.at("layers"), cell.at("column"),
                                 cell.at("adjusted"));
     cell["excess"] = e ? nlohmann::json(*e) : nlohmann::json(nullptr);
     if (!e) continue;
@@ -535,6 +523,18 @@ Outcome run_table1(const RunContext& ctx) {
 }
 
 }  // namespace
+
+// #14: |ours - paper| <= max(0.006, 0.1 paper) for paper >= 0.01; at sigma_max = 0 and L >= 4,
+// ours <= max(10 paper, 1e-9). Excess over the tolerance: <= 0 passes. Cells with a paper value
+// below 0.01 elsewhere have no rule in the spec and are not judged.
+std::optional<double> table1_excess(const std::string& model, int L, const std::string& column,
+                                   double ours) {
+  const double paper = table1(row_name(model, L), column);
+  if (std::isnan(paper)) return std::nullopt;
+  if (column == "u0" && L >= 4) return ours - std::max(10 * paper, 1e-9);
+  if (paper < 0.01) return std::nullopt;
+  return std::abs(ours - paper) - std::max(0.006, 0.1 * paper);
+}
 
 std::vector<ExperimentKind> table1_experiments() {
   return {
