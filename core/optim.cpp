@@ -174,8 +174,8 @@ template <class T>
 void sgd_step(const std::vector<ParamBlock<T>>& blocks, double lr) {
   for (const auto& b : blocks) {
     for (std::size_t i = 0; i < b.size; ++i) {
-      b.value[i] = static_cast<T>(static_cast<double>(b.value[i]) -
-                                  lr * static_cast<double>(b.grad[i]));
+      b.value[i] =
+          static_cast<T>(static_cast<double>(b.value[i]) - lr * static_cast<double>(b.grad[i]));
     }
   }
 }
@@ -226,7 +226,9 @@ void check_finite(const std::vector<ParamBlock<T>>& blocks, std::int64_t step) {
 // Schedules
 
 void Schedule::validate() const {
-  const auto bad = [](const std::string& why) { throw InputError("learning-rate schedule: " + why); };
+  const auto bad = [](const std::string& why) {
+    throw InputError("learning-rate schedule: " + why);
+  };
   if (!std::isfinite(base_lr) || base_lr < 0) bad("base_lr must be finite and >= 0");
   if (total_steps < 1) bad("total_steps must be >= 1");
   if (kind == Kind::StepDecay) {
@@ -274,12 +276,12 @@ double Schedule::lr(std::int64_t step) const {
 // ---------------------------------------------------------------------------------------------
 // Explicit instantiations
 
-#define ATTNLAB_OPTIM_INSTANTIATE(T)                                                        \
-  template class Adam<T>;                                                                   \
-  template void sgd_step<T>(const std::vector<ParamBlock<T>>&, double);                     \
-  template double clip_global_norm<T>(const std::vector<ParamBlock<T>>&, double);           \
-  template void check_finite<T>(const std::vector<ParamBlock<T>>&, std::int64_t);           \
-  template std::string encode_exact<T>(const T*, std::size_t);                              \
+#define ATTNLAB_OPTIM_INSTANTIATE(T)                                              \
+  template class Adam<T>;                                                         \
+  template void sgd_step<T>(const std::vector<ParamBlock<T>>&, double);           \
+  template double clip_global_norm<T>(const std::vector<ParamBlock<T>>&, double); \
+  template void check_finite<T>(const std::vector<ParamBlock<T>>&, std::int64_t); \
+  template std::string encode_exact<T>(const T*, std::size_t);                    \
   template void decode_exact<T>(const std::string&, T*, std::size_t);
 
 ATTNLAB_OPTIM_INSTANTIATE(float)

@@ -73,7 +73,8 @@ void check_finite(const std::vector<ParamBlock<T>>& blocks, std::int64_t step);
 //                total_steps), else base_lr. Milestones are fractions in [0, 1], non-decreasing,
 //                one factor each. E.g. milestones {0.6, 0.9}, factors {0.1, 0.01}, total 100:
 //                steps 0..59 base_lr, 60..89 base_lr*0.1, 90..99 base_lr*0.01. (Factors are
-//                absolute, not cumulative: torch MultiStepLR with gamma 0.1 is factors {0.1, 0.01}.)
+//                absolute, not cumulative: torch MultiStepLR with gamma 0.1 is factors {0.1,
+//                0.01}.)
 //  WarmupLinear: W = warmup_steps, N = total_steps (0 <= W < N).
 //                s < W:  lr = base_lr * (warmup_start + (1 - warmup_start) * s / W)
 //                s >= W: lr = base_lr + (final_lr - base_lr) * min(1, (s - W) / (N - W))

@@ -62,14 +62,14 @@ std::int64_t load_checkpoint(const std::filesystem::path& path,
     }
     const auto& jb = j.at("blocks");
     if (jb.size() != blocks.size()) {
-      throw InputError(where + "has " + std::to_string(jb.size()) + " parameter blocks, model has " +
-                       std::to_string(blocks.size()));
+      throw InputError(where + "has " + std::to_string(jb.size()) +
+                       " parameter blocks, model has " + std::to_string(blocks.size()));
     }
     for (std::size_t k = 0; k < blocks.size(); ++k) {
       if (jb[k].at("name") != blocks[k].name || jb[k].at("size") != blocks[k].size) {
         throw InputError(where + "block " + std::to_string(k) + " is " + jb[k].at("name").dump() +
-                         " of size " + jb[k].at("size").dump() + ", model has '" +
-                         blocks[k].name + "' of size " + std::to_string(blocks[k].size));
+                         " of size " + jb[k].at("size").dump() + ", model has '" + blocks[k].name +
+                         "' of size " + std::to_string(blocks[k].size));
       }
     }
     const auto n = static_cast<std::size_t>(step);

@@ -37,18 +37,18 @@ struct TrainLoopOptions {
   enum class Optimizer { Adam, Sgd } optimizer = Optimizer::Adam;
   std::int64_t steps = 0;  // total number of updates (including any done before a resume)
   AdamConfig adam;
-  Schedule schedule;       // lr(s) for s = 0 .. steps-1; set schedule.total_steps = steps
-  double clip_norm = 0;    // > 0: clip the global gradient norm to this
-  std::int64_t log_every = 0;  // > 0: report progress every this many steps
+  Schedule schedule;                 // lr(s) for s = 0 .. steps-1; set schedule.total_steps = steps
+  double clip_norm = 0;              // > 0: clip the global gradient norm to this
+  std::int64_t log_every = 0;        // > 0: report progress every this many steps
   std::filesystem::path checkpoint;  // empty: no checkpoints
   std::int64_t checkpoint_every = 0;  // > 0: also checkpoint every this many steps
-  bool resume = true;  // restore `checkpoint` if it exists
+  bool resume = true;                 // restore `checkpoint` if it exists
 };
 
 struct TrainResult {
-  std::int64_t resumed_from = 0;  // step count restored from a checkpoint (0: fresh start)
-  std::vector<double> losses;     // loss of every step 0 .. steps-1, including resumed ones
-  std::vector<double> grad_norms; // global gradient norm (before clipping) per step, if clipping
+  std::int64_t resumed_from = 0;   // step count restored from a checkpoint (0: fresh start)
+  std::vector<double> losses;      // loss of every step 0 .. steps-1, including resumed ones
+  std::vector<double> grad_norms;  // global gradient norm (before clipping) per step, if clipping
 };
 
 using TrainStepFn = std::function<double(std::int64_t step)>;

@@ -3,16 +3,16 @@
 #include <unistd.h>
 
 #include <Eigen/Core>
+#include <algorithm>
 #include <array>
 #include <boost/version.hpp>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
-#include <algorithm>
-#include <cctype>
-#include <cstdlib>
 #include <map>
 #include <memory>
 #include <optional>
@@ -276,9 +276,9 @@ ClaimResult run_claim(const Claim& claim, const RunOptions& options) {
   r.id = claim.id;
   r.expected = claim.expected;
   r.verdict = claim.expected == "measured" ? "measured"
-              : !computed_all                 ? "incomplete"
-              : all_pass                      ? "holds"
-                                              : "fails";
+              : !computed_all              ? "incomplete"
+              : all_pass                   ? "holds"
+                                           : "fails";
   r.ok = r.verdict == r.expected;
   r.seconds = seconds;
   r.headline = claim.headline;
@@ -287,8 +287,8 @@ ClaimResult run_claim(const Claim& claim, const RunOptions& options) {
   nlohmann::json prov = provenance();
   prov["seed"] = options.seed;
   prov["wall_seconds"] = seconds;
-  std::string command = "attnlab run " + claim.id + " --profile " + options.profile +
-                        " --seed " + std::to_string(options.seed);
+  std::string command = "attnlab run " + claim.id + " --profile " + options.profile + " --seed " +
+                        std::to_string(options.seed);
   for (const auto& o : options.overrides) command += " --set " + o;
   prov["command"] = command;
   r.json = {
@@ -311,8 +311,9 @@ ClaimResult run_claim(const Claim& claim, const RunOptions& options) {
       {"per_seed", outcome.per_seed()},
       {"timings", outcome.timings()},
       {"data", outcome.data},
-      {"incomplete", outcome.incomplete_reason().empty() ? nlohmann::json(nullptr)
-                                                         : nlohmann::json(outcome.incomplete_reason())},
+      {"incomplete", outcome.incomplete_reason().empty()
+                         ? nlohmann::json(nullptr)
+                         : nlohmann::json(outcome.incomplete_reason())},
       {"provenance", prov},
   };
   if (options.write) {

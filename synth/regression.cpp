@@ -11,8 +11,10 @@ namespace attnlab {
 
 void validate(const RegressionSpec& spec) {
   auto fail = [](const std::string& m) { throw InputError("regression generator: " + m); };
-  if (spec.d < 1 || spec.d > 100000) fail("d must be in [1, 100000], got " + std::to_string(spec.d));
-  if (spec.n < 0 || spec.n > 1000000) fail("n must be in [0, 1000000], got " + std::to_string(spec.n));
+  if (spec.d < 1 || spec.d > 100000)
+    fail("d must be in [1, 100000], got " + std::to_string(spec.d));
+  if (spec.n < 0 || spec.n > 1000000)
+    fail("n must be in [0, 1000000], got " + std::to_string(spec.n));
   if (spec.law == NoiseLaw::Uniform) {
     if (!(spec.sigma_max >= 0.0) || !std::isfinite(spec.sigma_max))
       fail("sigma_max must be finite and >= 0");
@@ -95,7 +97,8 @@ void regression_batch(const RegressionSpec& spec, std::uint64_t seed, std::uint6
       16);
 }
 
-RegressionTask regression_task(const RegressionSpec& spec, std::uint64_t seed, std::uint64_t index) {
+RegressionTask regression_task(const RegressionSpec& spec, std::uint64_t seed,
+                               std::uint64_t index) {
   validate(spec);
   RegressionTask t;
   t.Z.resize(spec.d + 1, spec.n + 1);

@@ -23,11 +23,11 @@ namespace attnlab {
 enum class NoiseLaw { Uniform, Categorical };
 
 struct RegressionSpec {
-  int d = 10;                       // feature dimension
-  int n = 20;                       // context examples
+  int d = 10;  // feature dimension
+  int n = 20;  // context examples
   NoiseLaw law = NoiseLaw::Uniform;
-  double sigma_max = 0.0;           // Uniform: sigma ~ U(0, sigma_max)
-  std::vector<double> sigma_set;    // Categorical: sigma uniform over this set
+  double sigma_max = 0.0;         // Uniform: sigma ~ U(0, sigma_max)
+  std::vector<double> sigma_set;  // Categorical: sigma uniform over this set
 };
 
 // Throws InputError naming the field and its allowed range.

@@ -13,8 +13,10 @@ void validate(const SsmSpec& spec) {
   if (spec.d < 2 || spec.d > 100000)
     throw InputError("SSM generator: d must be in [2, 100000], got " + std::to_string(spec.d));
   if (spec.variant == SsmVariant::B && spec.d < 3)
-    throw InputError("SSM generator: variant B needs d >= 3 (at d = 2 there is no zero-sum "
-                     "direction, so |P_{d+1}| = 1 is infeasible), got d = " + std::to_string(spec.d));
+    throw InputError(
+        "SSM generator: variant B needs d >= 3 (at d = 2 there is no zero-sum "
+        "direction, so |P_{d+1}| = 1 is infeasible), got d = " +
+        std::to_string(spec.d));
   if (!(spec.gamma >= 0.0 && spec.gamma < 1.0))
     throw InputError("SSM generator: gamma must be in [0, 1), got " + std::to_string(spec.gamma));
   if (!(spec.sigma >= 0.0) || !std::isfinite(spec.sigma))
@@ -81,9 +83,9 @@ Eigen::MatrixXd ssm_features(const SsmRealisation& ssm) {
   const Eigen::Index N = ssm.A.rows();
   const Eigen::Index steps = N + 1;  // k = 1..d+1 with d = N
   Eigen::MatrixXd P(N, steps);
-  Eigen::VectorXd K(steps);                         // K_k = C^T A^{k-1} B, index k-1
-  Eigen::VectorXd G = ssm.C;                        // G_k^T = (A^{k-1})^T C
-  Eigen::VectorXd AkB = ssm.B;                      // A^{k-1} B
+  Eigen::VectorXd K(steps);     // K_k = C^T A^{k-1} B, index k-1
+  Eigen::VectorXd G = ssm.C;    // G_k^T = (A^{k-1})^T C
+  Eigen::VectorXd AkB = ssm.B;  // A^{k-1} B
   for (Eigen::Index k = 0; k < steps; ++k) {
     K(k) = ssm.C.dot(AkB);
     Eigen::VectorXd Pk = G;
@@ -100,8 +102,8 @@ Eigen::VectorXd ssm_run(const SsmRealisation& ssm, const Eigen::VectorXd& h1) {
   Eigen::VectorXd u(N + 1);
   Eigen::VectorXd h = h1;
   for (Eigen::Index k = 0; k <= N; ++k) {
-    u(k) = ssm.C.dot(h);                       // u_k = C^T h_k
-    h = (ssm.A * h + ssm.B * u(k)).eval();     // h_{k+1} = A h_k + B u_k
+    u(k) = ssm.C.dot(h);                    // u_k = C^T h_k
+    h = (ssm.A * h + ssm.B * u(k)).eval();  // h_{k+1} = A h_k + B u_k
   }
   return u;
 }

@@ -37,7 +37,7 @@ struct SsmSpec {
 
 // Throws InputError naming the field and its allowed range.
 void validate(const SsmSpec& spec);
-std::string to_string(SsmVariant v);  // "A" | "B"
+std::string to_string(SsmVariant v);                 // "A" | "B"
 SsmVariant parse_ssm_variant(const std::string& s);  // throws InputError
 
 // ---- closed forms (curse.md §1.5) -------------------------------------------------------------

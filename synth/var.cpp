@@ -30,7 +30,8 @@ double var_spectral_radius(const std::vector<Eigen::MatrixXd>& A) {
 
 void validate(const VarSpec& spec) {
   auto fail = [](const std::string& msg) { throw InputError("VAR generator: " + msg); };
-  if (spec.dim < 1 || spec.dim > 1000) fail("dim must be in [1, 1000], got " + std::to_string(spec.dim));
+  if (spec.dim < 1 || spec.dim > 1000)
+    fail("dim must be in [1, 1000], got " + std::to_string(spec.dim));
   if (spec.order < 1 || spec.order > 100)
     fail("order must be in [1, 100], got " + std::to_string(spec.order));
   if (!(spec.coef_scale >= 0.0) || !std::isfinite(spec.coef_scale))
@@ -93,7 +94,8 @@ Eigen::MatrixXd simulate_var(const VarProcess& process, int length, int burn_in,
     const Eigen::Index col = p + t;
     for (int i = 0; i < k; ++i) z(i) = normal(noise_rng);
     Eigen::VectorXd x = L * z;
-    for (int j = 1; j <= p; ++j) x.noalias() += process.A[static_cast<std::size_t>(j - 1)] * h.col(col - j);
+    for (int j = 1; j <= p; ++j)
+      x.noalias() += process.A[static_cast<std::size_t>(j - 1)] * h.col(col - j);
     h.col(col) = x;
   }
   return h.rightCols(length).transpose();  // (length, k)

@@ -83,7 +83,7 @@ VarSample var_sample(const VarSpec& spec, int length, std::uint64_t seed, std::u
 enum class SamovarSplit { Train, Validation };
 
 constexpr int kSamovarDim = 2;
-constexpr int kSamovarLength = 65;        // 64 input steps + 1 target step
+constexpr int kSamovarLength = 65;         // 64 input steps + 1 target step
 constexpr double kSamovarNoiseStd = 0.05;  // oracle one-step MSE = 0.0025
 constexpr double kSamovarClip = 15.0;
 

@@ -31,11 +31,13 @@ TEST(IclImplicit, RecursionReproducesFullForward) {
   full_forward(p, n, Z0.data(), c);
   std::vector<Eigen::MatrixXd> G;
   for (int l = 0; l < L; ++l)
-    G.push_back(Eigen::Map<const Eigen::MatrixXd>(c.G.data() + static_cast<std::size_t>(l) * p.block(), D, D));
+    G.push_back(Eigen::Map<const Eigen::MatrixXd>(
+        c.G.data() + static_cast<std::size_t>(l) * p.block(), D, D));
   const auto rec = implicit_recursion(G, d);
   for (int l = 0; l <= L; ++l) {
     const Eigen::Map<const Eigen::MatrixXd> Zl(c.state(l, D), D, n + 1);
-    EXPECT_LT((implicit_tokens(rec[static_cast<std::size_t>(l)], Z0) - Zl).cwiseAbs().maxCoeff(), tol::kSameMath)
+    EXPECT_LT((implicit_tokens(rec[static_cast<std::size_t>(l)], Z0) - Zl).cwiseAbs().maxCoeff(),
+              tol::kSameMath)
         << "layer " << l;
   }
   const auto fit = fit_implicit(Z0, Eigen::Map<const Eigen::MatrixXd>(c.state(L, D), D, n + 1));
@@ -52,7 +54,8 @@ TEST(IclImplicit, MomentumFormCorrectedHoldsPrintedDoesNot) {
   std::vector<Eigen::MatrixXd> G;
   for (std::size_t l = 0; l < om.size(); ++l) {
     Eigen::MatrixXd g(d + 1, d + 1);
-    const Eigen::Map<const Eigen::MatrixXd> S(c.Sigma.data() + l * static_cast<std::size_t>(d * d), d, d);
+    const Eigen::Map<const Eigen::MatrixXd> S(c.Sigma.data() + l * static_cast<std::size_t>(d * d),
+                                              d, d);
     const Eigen::Map<const Eigen::VectorXd> a(c.alpha.data() + l * static_cast<std::size_t>(d), d);
     g << om[l].xx * S, om[l].xy * a, om[l].yx * a.transpose(), om[l].yy * c.lambda[l];
     G.push_back(g);

@@ -1,8 +1,9 @@
 // Protects the icl ridge baselines: the spectral form agrees with a direct solve for any lambda,
 // sigma_hat^2 is the OLS residual variance, and the one-step GD closed form.
+#include "analysis/icl_ridge.h"
+
 #include <gtest/gtest.h>
 
-#include "analysis/icl_ridge.h"
 #include "core/rng.h"
 #include "experiments/icl/tolerances.h"
 
@@ -19,7 +20,8 @@ TEST(IclRidge, SpectralPredictionMatchesDirectSolve) {
   for (int i = 0; i < d; ++i) xt(i) = normal(rng);
   const auto c = ridge_context(X, y, xt);
   for (double lam : {0.0, 0.3, 2.0, 25.0, 1e4})
-    EXPECT_NEAR(c.predict(lam), ridge_predict_reference(X, y, xt, lam), 1e-10) << "seed 1 lambda " << lam;
+    EXPECT_NEAR(c.predict(lam), ridge_predict_reference(X, y, xt, lam), 1e-10)
+        << "seed 1 lambda " << lam;
   const Eigen::VectorXd w = (X * X.transpose()).ldlt().solve(X * y);
   EXPECT_NEAR(c.sigma_hat2(), (y - X.transpose() * w).squaredNorm() / (n - d), 1e-12);
   EXPECT_NEAR(gd_step_predict(X, y, xt, 0.1), 0.1 * (X * y).dot(xt), 1e-12);

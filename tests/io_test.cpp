@@ -74,12 +74,9 @@ TEST(Io, WriteFileAtomicOntoADirectoryFailsAndKeepsNoTemp) {
 
 TEST(Io, JsonRoundTripsExactly) {
   const fs::path dir = fresh_dir("json");
-  const nlohmann::json j = {{"pi", 3.141592653589793},
-                            {"tiny", 4.9406564584124654e-324},
-                            {"third", 1.0 / 3.0},
-                            {"n", -12345678901234LL},
-                            {"s", "caf\u00e9"},
-                            {"v", {1, 2, 3}}};
+  const nlohmann::json j = {{"pi", 3.141592653589793}, {"tiny", 4.9406564584124654e-324},
+                            {"third", 1.0 / 3.0},      {"n", -12345678901234LL},
+                            {"s", "caf\u00e9"},        {"v", {1, 2, 3}}};
   write_json_atomic(dir / "x.json", j);
   const nlohmann::json back = read_json_file(dir / "x.json");
   EXPECT_EQ(back, j);

@@ -166,10 +166,14 @@ TEST(OptimAdam, StepRejectsBlocksThatDoNotMatchState) {
 }
 
 TEST(OptimExact, FloatAndDoubleBitPatternsRoundTrip) {
-  const std::vector<float> f{0.1f, -0.0f, 1e-45f, std::numeric_limits<float>::denorm_min(),
+  const std::vector<float> f{0.1f,
+                             -0.0f,
+                             1e-45f,
+                             std::numeric_limits<float>::denorm_min(),
                              std::numeric_limits<float>::max(),
                              std::numeric_limits<float>::infinity(),
-                             std::numeric_limits<float>::quiet_NaN(), 3.14159274f};
+                             std::numeric_limits<float>::quiet_NaN(),
+                             3.14159274f};
   std::vector<float> f2(f.size());
   decode_exact(encode_exact(f.data(), f.size()), f2.data(), f2.size());
   EXPECT_TRUE(same_bits(f, f2));
@@ -181,7 +185,8 @@ TEST(OptimExact, FloatAndDoubleBitPatternsRoundTrip) {
   d.push_back(-0.0);
   d.push_back(std::numeric_limits<double>::denorm_min());
   std::vector<double> d2(d.size());
-  const nlohmann::json j = nlohmann::json::parse(nlohmann::json(encode_exact(d.data(), d.size())).dump());
+  const nlohmann::json j =
+      nlohmann::json::parse(nlohmann::json(encode_exact(d.data(), d.size())).dump());
   decode_exact(j.get<std::string>(), d2.data(), d2.size());
   EXPECT_TRUE(same_bits(d, d2));
   EXPECT_THROW(decode_exact(std::string("3dcccccd"), d2.data(), 1), InputError);  // wrong width
@@ -277,9 +282,16 @@ TEST(OptimSchedule, WarmupLinearMatchesTransformersLinearScheduleWithWarmup) {
   w.warmup_steps = 3;
   w.total_steps = 10;
   // transformers.get_linear_schedule_with_warmup(W=3, N=10) multipliers, from Python.
-  const std::vector<double> hf{0, 0.33333333333333331, 0.66666666666666663, 1, 0.8571428571428571,
-                               0.7142857142857143, 0.5714285714285714, 0.42857142857142855,
-                               0.2857142857142857, 0.14285714285714285};
+  const std::vector<double> hf{0,
+                               0.33333333333333331,
+                               0.66666666666666663,
+                               1,
+                               0.8571428571428571,
+                               0.7142857142857143,
+                               0.5714285714285714,
+                               0.42857142857142855,
+                               0.2857142857142857,
+                               0.14285714285714285};
   for (std::int64_t s = 0; s < 10; ++s) {
     EXPECT_NEAR(w.lr(s), hf[static_cast<std::size_t>(s)], 1e-15) << "step " << s;
   }

@@ -42,8 +42,8 @@ TEST(Runner, WritesResultWithProvenanceAndNoTempFiles) {
 
 TEST(Runner, VerdictFollowsChecks) {
   const auto claims = load_all_claims();
-  const auto gated = std::find_if(claims.begin(), claims.end(),
-                                  [](const Claim& x) { return !x.checks.empty(); });
+  const auto gated =
+      std::find_if(claims.begin(), claims.end(), [](const Claim& x) { return !x.checks.empty(); });
   ASSERT_NE(gated, claims.end());
   Claim c = *gated;
   ASSERT_FALSE(c.checks.empty());

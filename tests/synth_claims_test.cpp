@@ -16,7 +16,8 @@ Outcome run_smoke(const Claim& c, std::uint64_t seed, int threads) {
 
 TEST(SynthClaims, GeneratorKindsAreThreadCountIndependent) {
   const int before = num_threads();
-  for (const char* id : {"curse.e1_generator", "var.generator_stationary", "icl.generator_moments"}) {
+  for (const char* id :
+       {"curse.e1_generator", "var.generator_stationary", "icl.generator_moments"}) {
     const auto claims = select_claims(load_all_claims(), {id});
     ASSERT_EQ(claims.size(), 1u) << id;
     const Outcome a = run_smoke(claims[0], 11, 1), b = run_smoke(claims[0], 11, 2);

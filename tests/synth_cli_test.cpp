@@ -54,7 +54,8 @@ TEST(SynthCli, VarCsvFitRecoversSidecarCoefficients) {
   ASSERT_EQ(data.rows.size(), 5000u);
   Eigen::MatrixXd x(5000, 3);
   for (int t = 0; t < 5000; ++t)
-    for (int j = 0; j < 3; ++j) x(t, j) = data.rows[static_cast<std::size_t>(t)][static_cast<std::size_t>(j + 2)];
+    for (int j = 0; j < 3; ++j)
+      x(t, j) = data.rows[static_cast<std::size_t>(t)][static_cast<std::size_t>(j + 2)];
   const auto truth = read_json_file(dir / "x.json");
   ASSERT_EQ(truth["processes"].size(), 1u);
   const auto& A = truth["processes"][0]["A"];
@@ -64,8 +65,8 @@ TEST(SynthCli, VarCsvFitRecoversSidecarCoefficients) {
   for (int l = 0; l < 2; ++l)
     for (int r = 0; r < 3; ++r)
       for (int c = 0; c < 3; ++c)
-        worst = std::max(worst, std::abs(fit.A[static_cast<std::size_t>(l)](r, c) -
-                                         A[l][r][c].get<double>()));
+        worst = std::max(
+            worst, std::abs(fit.A[static_cast<std::size_t>(l)](r, c) - A[l][r][c].get<double>()));
   EXPECT_LE(worst, 0.05) << "seed 7";
   EXPECT_LE(truth["processes"][0]["spectral_radius"].get<double>(), 0.95 + 1e-12);
   EXPECT_NEAR(truth["processes"][0]["noise_cov"][0][0].get<double>(), 1.0, 1e-15);
@@ -73,8 +74,9 @@ TEST(SynthCli, VarCsvFitRecoversSidecarCoefficients) {
 
 TEST(SynthCli, SsmAndRegressionWriteCsvAndGroundTruth) {
   const fs::path dir = fresh_dir("ssm");
-  run_synth_command_line("synth ssm --variant B --gamma 0.5 --dim 4 --n 50 --sigma 0 --ood --seed 3 --out '" +
-                         (dir / "s.csv").string() + "'");
+  run_synth_command_line(
+      "synth ssm --variant B --gamma 0.5 --dim 4 --n 50 --sigma 0 --ood --seed 3 --out '" +
+      (dir / "s.csv").string() + "'");
   const Csv s = read_csv(dir / "s.csv");
   ASSERT_EQ(s.header.size(), 6u);  // i, x1..x4, y
   const auto st = read_json_file(dir / "s.json");
@@ -82,12 +84,14 @@ TEST(SynthCli, SsmAndRegressionWriteCsvAndGroundTruth) {
   EXPECT_TRUE(st["ood"].get<bool>());
   for (const auto& row : s.rows) {
     double y = 0;
-    for (int k = 0; k < 4; ++k) y += st["c"][k].get<double>() * row[static_cast<std::size_t>(k + 1)];
-    EXPECT_NEAR(row[5], y, 1e-12);         // sigma = 0: y = <c, x>
-    EXPECT_LT(row[4] * row[5], 0.0);       // sign-inconsistent
+    for (int k = 0; k < 4; ++k)
+      y += st["c"][k].get<double>() * row[static_cast<std::size_t>(k + 1)];
+    EXPECT_NEAR(row[5], y, 1e-12);    // sigma = 0: y = <c, x>
+    EXPECT_LT(row[4] * row[5], 0.0);  // sign-inconsistent
   }
-  run_synth_command_line("synth regression --dim 3 --n 4 --tasks 6 --sigma-set 1,3 --seed 1 --out '" +
-                         (dir / "r.csv").string() + "'");
+  run_synth_command_line(
+      "synth regression --dim 3 --n 4 --tasks 6 --sigma-set 1,3 --seed 1 --out '" +
+      (dir / "r.csv").string() + "'");
   const Csv r = read_csv(dir / "r.csv");
   ASSERT_EQ(r.rows.size(), 6u * 5u);
   const auto rt = read_json_file(dir / "r.json");
@@ -95,7 +99,8 @@ TEST(SynthCli, SsmAndRegressionWriteCsvAndGroundTruth) {
   for (const auto& row : r.rows) {
     const auto& t = rt["task_truth"][static_cast<std::size_t>(row[0])];
     double wx = 0;
-    for (int k = 0; k < 3; ++k) wx += t["w"][k].get<double>() * row[static_cast<std::size_t>(3 + k)];
+    for (int k = 0; k < 3; ++k)
+      wx += t["w"][k].get<double>() * row[static_cast<std::size_t>(3 + k)];
     const double sigma = t["sigma"].get<double>();
     EXPECT_TRUE(sigma == 1.0 || sigma == 3.0);
     if (row[2] == 1.0) {

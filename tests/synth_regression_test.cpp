@@ -55,7 +55,8 @@ TEST(SynthRegression, QueryIsNoiseFreeAndContextNoiseHasDrawnStd) {
   }
   // (r/sigma)^2 ~ chi^2_1: mean 1, variance 2
   const double mean = sum_z2 / static_cast<double>(count);
-  EXPECT_LE(std::abs(mean - 1.0) / std::sqrt(2.0 / static_cast<double>(count)), synth_tol::kMaxAbsZ);
+  EXPECT_LE(std::abs(mean - 1.0) / std::sqrt(2.0 / static_cast<double>(count)),
+            synth_tol::kMaxAbsZ);
 }
 
 TEST(SynthRegression, MomentsMatchClosedFormsForBothNoiseLaws) {

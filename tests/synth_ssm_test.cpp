@@ -59,8 +59,8 @@ TEST(SynthSsm, RealisationReproducesClosedFormAndFeatures) {
       Eigen::VectorXd h(8);
       for (int k = 0; k < 8; ++k) h(k) = normal(rng);
       const Eigen::VectorXd run = ssm_run(ssm, h), closed = ssm_closed_form(c, h);
-      EXPECT_LE((run - closed).cwiseAbs().maxCoeff(), synth_tol::kExact) << "variant "
-                                                                          << to_string(v);
+      EXPECT_LE((run - closed).cwiseAbs().maxCoeff(), synth_tol::kExact)
+          << "variant " << to_string(v);
       // u_k = <P_k, h_1> (Claim 4.2)
       EXPECT_LE((P.transpose() * h - closed).cwiseAbs().maxCoeff(), synth_tol::kExact);
     }

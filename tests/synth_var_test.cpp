@@ -156,7 +156,8 @@ TEST(SynthVar, SamovarPresetFollowsNotebookProtocol) {
           for (int j = 1; j <= p; ++j)
             pred += s.process.A[static_cast<std::size_t>(j - 1)] * s.series.row(t - j).transpose();
           // residual is the innovation: |e| < 8 sd with overwhelming probability
-          EXPECT_LT((s.series.row(t).transpose() - pred).cwiseAbs().maxCoeff(), 8 * kSamovarNoiseStd);
+          EXPECT_LT((s.series.row(t).transpose() - pred).cwiseAbs().maxCoeff(),
+                    8 * kSamovarNoiseStd);
         }
       }
     }

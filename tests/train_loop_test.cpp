@@ -88,8 +88,8 @@ void check_resume_is_bitwise(const std::string& tag) {
   const fs::path dir = fresh_dir("resume_" + tag);
   // Uninterrupted run.
   Regression<T> a;
-  const TrainResult ra =
-      train_loop<T>(a.blocks(), options_for(dir / "a.json"), [&](std::int64_t s) { return a.step(s); });
+  const TrainResult ra = train_loop<T>(a.blocks(), options_for(dir / "a.json"),
+                                       [&](std::int64_t s) { return a.step(s); });
   EXPECT_EQ(ra.resumed_from, 0);
   ASSERT_EQ(ra.losses.size(), 60u);
   EXPECT_LT(ra.losses.back(), 1e-2 * ra.losses.front()) << "seed " << kSeed;
@@ -106,8 +106,8 @@ void check_resume_is_bitwise(const std::string& tag) {
   }
   Regression<T> b;
   b.w.assign(kDim, T(7));  // overwritten by the checkpoint
-  const TrainResult rb =
-      train_loop<T>(b.blocks(), options_for(dir / "b.json"), [&](std::int64_t s) { return b.step(s); });
+  const TrainResult rb = train_loop<T>(b.blocks(), options_for(dir / "b.json"),
+                                       [&](std::int64_t s) { return b.step(s); });
   EXPECT_EQ(rb.resumed_from, 30);
   EXPECT_TRUE(same_bits(a.w, b.w)) << "seed " << kSeed;
   EXPECT_TRUE(same_bits(a.b, b.b)) << "seed " << kSeed;
@@ -127,9 +127,8 @@ void check_resume_is_bitwise(const std::string& tag) {
   // A finished checkpoint resumes to a no-op.
   Regression<T> c;
   const TrainResult rc =
-      train_loop<T>(c.blocks(), options_for(dir / "a.json"), [&](std::int64_t) -> double {
-        throw Crash("no step should run");
-      });
+      train_loop<T>(c.blocks(), options_for(dir / "a.json"),
+                    [&](std::int64_t) -> double { throw Crash("no step should run"); });
   EXPECT_EQ(rc.resumed_from, 60);
   EXPECT_TRUE(same_bits(a.w, c.w));
 }
@@ -151,8 +150,8 @@ TEST(TrainLoop, StoppingEarlyThenExtendingStepsIsBitwiseEqual) {
   short_run.steps = 20;
   short_run.checkpoint_every = 0;  // only the final checkpoint
   train_loop<double>(b.blocks(), short_run, [&](std::int64_t s) { return b.step(s); });
-  const TrainResult rb =
-      train_loop<double>(b.blocks(), options_for(dir / "b.json"), [&](std::int64_t s) { return b.step(s); });
+  const TrainResult rb = train_loop<double>(b.blocks(), options_for(dir / "b.json"),
+                                            [&](std::int64_t s) { return b.step(s); });
   EXPECT_EQ(rb.resumed_from, 20);
   EXPECT_TRUE(same_bits(a.w, b.w));
 }
@@ -186,7 +185,8 @@ TEST(TrainLoop, NanGradientStopsWithStepAndBlock) {
     });
     FAIL() << "NaN gradient not detected";
   } catch (const NumericError& e) {
-    EXPECT_EQ(std::string(e.what()), "step 7: parameter block 'b' has a NaN/Inf gradient at index 0");
+    EXPECT_EQ(std::string(e.what()),
+              "step 7: parameter block 'b' has a NaN/Inf gradient at index 0");
   }
 }
 

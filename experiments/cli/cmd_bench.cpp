@@ -4,9 +4,9 @@
 // the same step in PyTorch (bench/torch_<model>_step.py, alternating rounds) and adds "steps".
 #include "experiments/cli/cmd_bench.h"
 
-#include <iostream>
 #include <cstdio>
 #include <filesystem>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <string>
@@ -56,8 +56,10 @@ nlohmann::json run_step_bench(const BenchArgs& a, const std::string& model) {
   while (std::fgets(buf, sizeof buf, pipe.get())) {
     std::string line(buf);
     const auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_discarded() && j.is_object()) last = j;
-    else std::cerr << "  " << line;
+    if (!j.is_discarded() && j.is_object())
+      last = j;
+    else
+      std::cerr << "  " << line;
   }
   if (last.is_null())
     std::cerr << "  (no result: is python3-torch installed for " << a.python << "?)\n";

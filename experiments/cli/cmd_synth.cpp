@@ -35,14 +35,16 @@ struct Options {
 };
 
 [[noreturn]] void bad(const Options& o, const std::string& name, const std::string& range) {
-  throw InputError(o.command + ": " + name + " must be " + range + ", got '" + o.text.at(name) + "'");
+  throw InputError(o.command + ": " + name + " must be " + range + ", got '" + o.text.at(name) +
+                   "'");
 }
 
 std::int64_t get_int(const Options& o, const std::string& name, std::int64_t lo, std::int64_t hi) {
   const std::string& s = o.text.at(name);
   std::int64_t v = 0;
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  const std::string range = "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+  const std::string range =
+      "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
   if (ec != std::errc() || end != s.data() + s.size() || v < lo || v > hi) bad(o, name, range);
   return v;
 }
@@ -170,9 +172,12 @@ void run_var(const Options& o) {
       const auto& s = samples[i];
       json A = json::array();
       for (const auto& Aj : s.process.A) A.push_back(matrix_json(Aj));
-      processes.push_back({{"series", i}, {"order", s.process.order()}, {"A", A},
+      processes.push_back({{"series", i},
+                           {"order", s.process.order()},
+                           {"A", A},
                            {"noise_cov", matrix_json(s.process.noise_cov)},
-                           {"spectral_radius", s.radius}, {"explosive", s.explosive},
+                           {"spectral_radius", s.radius},
+                           {"explosive", s.explosive},
                            {"clipped", s.clipped}});
       explosive += s.explosive;
       clipped += s.clipped;
@@ -201,9 +206,12 @@ void run_var(const Options& o) {
       VarSample s = var_sample(spec, length, seed, i);
       json A = json::array();
       for (const auto& Aj : s.process.A) A.push_back(matrix_json(Aj));
-      processes.push_back({{"series", i}, {"order", spec.order}, {"A", A},
+      processes.push_back({{"series", i},
+                           {"order", spec.order},
+                           {"A", A},
                            {"noise_cov", matrix_json(s.process.noise_cov)},
-                           {"spectral_radius", s.radius}, {"rescaled", s.process.rescaled},
+                           {"spectral_radius", s.radius},
+                           {"rescaled", s.process.rescaled},
                            {"rejections", s.process.rejections}});
       data.push_back(std::move(s.series));
     }
@@ -333,7 +341,10 @@ void run_regression(const Options& o) {
     }
     task_truth.push_back({{"task", j}, {"sigma", sigma(j)}, {"w", vector_json(w.col(j))}});
   }
-  json truth = {{"generator", "regression"}, {"seed", seed}, {"d", spec.d}, {"n", spec.n},
+  json truth = {{"generator", "regression"},
+                {"seed", seed},
+                {"d", spec.d},
+                {"n", spec.n},
                 {"tasks", tasks},
                 {"noise_law", spec.law == NoiseLaw::Uniform ? "uniform" : "categorical"},
                 {"mean_sigma2", regression_mean_sigma2(spec)},
@@ -360,11 +371,13 @@ CLI::App* make_generator(CLI::App* synth, const std::string& name, const std::st
 }  // namespace
 
 void add_synth_command(CLI::App& app) {
-  CLI::App* synth = app.add_subcommand("synth", "write synthetic data (CSV) and its ground truth (JSON)");
+  CLI::App* synth =
+      app.add_subcommand("synth", "write synthetic data (CSV) and its ground truth (JSON)");
   synth->require_subcommand(1);
 
   auto var = std::make_shared<Options>();
-  CLI::App* v = make_generator(synth, "var", "VAR(p) series, stable by construction, or a SAMoVAR preset", var);
+  CLI::App* v = make_generator(synth, "var",
+                               "VAR(p) series, stable by construction, or a SAMoVAR preset", var);
   add(v, *var, "--dim", "2", "dimension k, [1, 100]");
   add(v, *var, "--order", "1", "order p, [1, 50]");
   add(v, *var, "--length", "1000", "recorded steps per series, [1, 1e8]");
@@ -382,7 +395,8 @@ void add_synth_command(CLI::App& app) {
 
   auto ssm = std::make_shared<Options>();
   auto ood = std::make_shared<bool>(false);
-  CLI::App* s = make_generator(synth, "ssm", "Curse-of-Attention SSM windows (ID or sign-inconsistent OOD)", ssm);
+  CLI::App* s = make_generator(synth, "ssm",
+                               "Curse-of-Attention SSM windows (ID or sign-inconsistent OOD)", ssm);
   add(s, *ssm, "--variant", "B", "A (Property 3 literal) or B (Properties 1+2 exact)");
   add(s, *ssm, "--gamma", "0.5", "<P_d, P_{d+1}> for variant B, [0, 1)");
   add(s, *ssm, "--dim", "8", "window length d = state dimension N, [2, 10000]");
@@ -395,7 +409,8 @@ void add_synth_command(CLI::App& app) {
   });
 
   auto reg = std::make_shared<Options>();
-  CLI::App* r = make_generator(synth, "regression", "noisy in-context linear regression tasks", reg);
+  CLI::App* r =
+      make_generator(synth, "regression", "noisy in-context linear regression tasks", reg);
   add(r, *reg, "--dim", "10", "feature dimension d, [1, 10000]");
   add(r, *reg, "--n", "20", "context examples per task, [0, 1e5]");
   add(r, *reg, "--tasks", "100", "tasks (sequences), [1, 1e7]");

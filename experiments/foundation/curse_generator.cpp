@@ -46,8 +46,8 @@ void property_metrics(const std::string& v, const SsmSpec& spec, const Eigen::Ve
   out.metric(v + ".sum_to_one_err", std::abs(c.sum() - 1.0));
   out.metric(v + ".p_last_norm", Plast.norm());  // 1 in B; < 1 in A (Property 1 fails there)
   if (spec.variant == SsmVariant::A) {
-    const Eigen::VectorXd p3 = (dd - 1.0) / dd * Pd +
-                               P.leftCols(d - 1).rowwise().sum() / (dd * (dd - 1.0));
+    const Eigen::VectorXd p3 =
+        (dd - 1.0) / dd * Pd + P.leftCols(d - 1).rowwise().sum() / (dd * (dd - 1.0));
     out.metric(v + ".property3_err", (Plast - p3).cwiseAbs().maxCoeff());
   }
 }

@@ -23,10 +23,10 @@ struct Layout {
     x_second = x_mean + d;
     w_mean = x_second + tri;
     w_second = w_mean + d;
-    y = w_second + tri;      // context mean, context second, query mean, query second
-    sigma = y + 4;           // E sigma, E sigma^2
-    cross = sigma + 2;       // mean_i y_i x_i (d), mean_i y_i <x_i, w> (1)
-    noise = cross + d + 1;   // mean_i (y_i - <w, x_i>)^2
+    y = w_second + tri;     // context mean, context second, query mean, query second
+    sigma = y + 4;          // E sigma, E sigma^2
+    cross = sigma + 2;      // mean_i y_i x_i (d), mean_i y_i <x_i, w> (1)
+    noise = cross + d + 1;  // mean_i (y_i - <w, x_i>)^2
     total = noise + 1;
   }
 };
@@ -50,11 +50,12 @@ Eigen::VectorXd closed_forms(const Layout& L, const RegressionSpec& spec) {
 
 // Per-task statistics. Z: (d+1, n+1) with the query label slot 0.
 Eigen::VectorXd task_stats(const Layout& L, int n, const Eigen::Ref<const Eigen::MatrixXd>& Z,
-                           double target, const Eigen::Ref<const Eigen::VectorXd>& w, double sigma) {
+                           double target, const Eigen::Ref<const Eigen::VectorXd>& w,
+                           double sigma) {
   const Eigen::Index d = L.d;
   Eigen::VectorXd f(L.total);
-  const auto X = Z.topRows(d);                   // (d, n+1): context and query inputs
-  const auto y = Z.row(d).head(n);               // (n)
+  const auto X = Z.topRows(d);      // (d, n+1): context and query inputs
+  const auto y = Z.row(d).head(n);  // (n)
   const double np1 = static_cast<double>(n + 1), nn = std::max(1.0, static_cast<double>(n));
   f.segment(L.x_mean, d) = X.rowwise().sum() / np1;
   const Eigen::MatrixXd XX = X * X.transpose() / np1;
@@ -91,18 +92,19 @@ void run_law(const std::string& name, const RegressionSpec& spec, std::int64_t t
   double query_err = 0;
   std::vector<double> query_err_part(chunks, 0.0);
   const Eigen::Index len = spec.n + 1;
-  parallel_chunks(static_cast<std::size_t>(tasks), kChunk, [&](std::size_t c, std::size_t b, std::size_t e) {
-    const Eigen::Index B = static_cast<Eigen::Index>(e - b);
-    Eigen::MatrixXd tokens(spec.d + 1, B * len), w;
-    Eigen::VectorXd target(B), sigma;
-    regression_batch(spec, seed, b, {tokens, target, &w, &sigma});  // nested: runs serially
-    for (Eigen::Index j = 0; j < B; ++j) {
-      const auto Z = tokens.middleCols(j * len, len);
-      part[c].add(task_stats(L, spec.n, Z, target(j), w.col(j), sigma(j)));
-      query_err_part[c] = std::max(query_err_part[c],
-                                   std::abs(target(j) - w.col(j).dot(Z.col(spec.n).head(spec.d))));
-    }
-  });
+  parallel_chunks(
+      static_cast<std::size_t>(tasks), kChunk, [&](std::size_t c, std::size_t b, std::size_t e) {
+        const Eigen::Index B = static_cast<Eigen::Index>(e - b);
+        Eigen::MatrixXd tokens(spec.d + 1, B * len), w;
+        Eigen::VectorXd target(B), sigma;
+        regression_batch(spec, seed, b, {tokens, target, &w, &sigma});  // nested: runs serially
+        for (Eigen::Index j = 0; j < B; ++j) {
+          const auto Z = tokens.middleCols(j * len, len);
+          part[c].add(task_stats(L, spec.n, Z, target(j), w.col(j), sigma(j)));
+          query_err_part[c] = std::max(
+              query_err_part[c], std::abs(target(j) - w.col(j).dot(Z.col(spec.n).head(spec.d))));
+        }
+      });
   MomentSums all(L.total);
   for (std::size_t c = 0; c < chunks; ++c) {
     all.merge(part[c]);
@@ -127,10 +129,14 @@ void run_law(const std::string& name, const RegressionSpec& spec, std::int64_t t
   auto group = [&](Eigen::Index s, Eigen::Index n) {
     return std::vector<double>(z.data() + s, z.data() + s + n);
   };
-  out.data[name] = {{"x_mean", group(L.x_mean, L.d)},   {"x_second", group(L.x_second, tri)},
-                    {"w_mean", group(L.w_mean, L.d)},   {"w_second", group(L.w_second, tri)},
-                    {"y", group(L.y, 4)},               {"sigma", group(L.sigma, 2)},
-                    {"cross", group(L.cross, L.d + 1)}, {"noise", group(L.noise, 1)}};
+  out.data[name] = {{"x_mean", group(L.x_mean, L.d)},
+                    {"x_second", group(L.x_second, tri)},
+                    {"w_mean", group(L.w_mean, L.d)},
+                    {"w_second", group(L.w_second, tri)},
+                    {"y", group(L.y, 4)},
+                    {"sigma", group(L.sigma, 2)},
+                    {"cross", group(L.cross, L.d + 1)},
+                    {"noise", group(L.noise, 1)}};
 }
 
 Outcome run(const RunContext& ctx) {
@@ -162,7 +168,8 @@ ExperimentKind icl_moments_kind() {
           {p_int("d", 1, 1000).optional(10), p_int("n", 1, 10000).optional(20),
            p_int("tasks", 10, 1e8).describe("independent tasks per noise law"),
            p_real("sigma_max", 0, 100).optional(3.0).describe("uniform law: sigma ~ U(0, max)"),
-           p_reals("sigma_set", 0, 100).optional(nlohmann::json::array({1.0, 3.0}))
+           p_reals("sigma_set", 0, 100)
+               .optional(nlohmann::json::array({1.0, 3.0}))
                .describe("categorical law: sigma uniform over the set")},
           run};
 }

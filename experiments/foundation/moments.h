@@ -12,7 +12,8 @@ struct MomentSums {
   Eigen::VectorXd s1, s2;  // (m): sum f, sum f^2
   double count = 0;
 
-  explicit MomentSums(Eigen::Index m = 0) : s1(Eigen::VectorXd::Zero(m)), s2(Eigen::VectorXd::Zero(m)) {}
+  explicit MomentSums(Eigen::Index m = 0)
+      : s1(Eigen::VectorXd::Zero(m)), s2(Eigen::VectorXd::Zero(m)) {}
   void add(const Eigen::VectorXd& f) {
     s1 += f;
     s2 += f.cwiseAbs2();
@@ -27,7 +28,8 @@ struct MomentSums {
   // Standard error of the mean: sample std / sqrt(count).
   Eigen::VectorXd se() const {
     const Eigen::VectorXd m = mean();
-    const Eigen::VectorXd var = ((s2 / count - m.cwiseAbs2()) * (count / (count - 1.0))).cwiseMax(0.0);
+    const Eigen::VectorXd var =
+        ((s2 / count - m.cwiseAbs2()) * (count / (count - 1.0))).cwiseMax(0.0);
     return (var / count).cwiseSqrt();
   }
   // z_i = (mean_i - truth_i) / se_i.

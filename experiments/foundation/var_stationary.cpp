@@ -27,7 +27,8 @@ Eigen::VectorXd flatten(const std::vector<Eigen::MatrixXd>& G) {
   const Eigen::Index k = G[0].rows(), kk = k * k;
   Eigen::VectorXd v(static_cast<Eigen::Index>(G.size()) * kk);
   for (std::size_t h = 0; h < G.size(); ++h)
-    v.segment(static_cast<Eigen::Index>(h) * kk, kk) = Eigen::Map<const Eigen::VectorXd>(G[h].data(), kk);
+    v.segment(static_cast<Eigen::Index>(h) * kk, kk) =
+        Eigen::Map<const Eigen::VectorXd>(G[h].data(), kk);
   return v;
 }
 
@@ -53,19 +54,21 @@ ProcessResult check_process(const VarSpec& spec, int length, int reps, int max_l
     Eigen::MatrixXd Q = Eigen::MatrixXd::Zero(n, n);
     Q.topLeftCorner(k, k) = proc.noise_cov;
     const Eigen::MatrixXd S = solve_discrete_lyapunov(F, Q);
-    r.lyap_residual = (S - F * S * F.transpose() - Q).cwiseAbs().maxCoeff() / S.cwiseAbs().maxCoeff();
+    r.lyap_residual =
+        (S - F * S * F.transpose() - Q).cwiseAbs().maxCoeff() / S.cwiseAbs().maxCoeff();
   }
   const Eigen::VectorXd truth = flatten(theory);
   constexpr std::size_t kChunk = 8;  // replicates per deterministic partial
   const std::size_t chunks = num_chunks(static_cast<std::size_t>(reps), kChunk);
   std::vector<MomentSums> part(chunks, MomentSums(truth.size()));
-  parallel_chunks(static_cast<std::size_t>(reps), kChunk, [&](std::size_t c, std::size_t b, std::size_t e) {
-    for (std::size_t rep = b; rep < e; ++rep) {
-      Rng noise = make_stream(seed, "var.stationary.noise", index * 1000003ULL + rep);
-      const Eigen::MatrixXd x = simulate_var(proc, length, spec.burn_in, noise);
-      part[c].add(flatten(sample_autocov(x, max_lag, {false, false})));
-    }
-  });
+  parallel_chunks(
+      static_cast<std::size_t>(reps), kChunk, [&](std::size_t c, std::size_t b, std::size_t e) {
+        for (std::size_t rep = b; rep < e; ++rep) {
+          Rng noise = make_stream(seed, "var.stationary.noise", index * 1000003ULL + rep);
+          const Eigen::MatrixXd x = simulate_var(proc, length, spec.burn_in, noise);
+          part[c].add(flatten(sample_autocov(x, max_lag, {false, false})));
+        }
+      });
   MomentSums all(truth.size());
   for (const auto& p : part) all.merge(p);
   const Eigen::VectorXd z = all.z(truth), mean = all.mean(), se = all.se();
@@ -93,8 +96,8 @@ void samovar_fractions(const std::string& name, SamovarSplit split, std::size_t 
   out.metric("samovar_" + name + ".explosive_count", explosive);
   out.metric("samovar_" + name + ".clipped_fraction", clipped / N);
   out.metric("samovar_" + name + ".max_radius", max_r);
-  out.data["samovar_" + name] = {{"n", n}, {"explosive", explosive}, {"clipped", clipped},
-                                 {"max_radius", max_r}};
+  out.data["samovar_" + name] = {
+      {"n", n}, {"explosive", explosive}, {"clipped", clipped}, {"max_radius", max_r}};
 }
 
 Outcome run(const RunContext& ctx) {
@@ -116,7 +119,8 @@ Outcome run(const RunContext& ctx) {
   double max_excess = -1e300, max_radius = 0, max_z = 0, max_lyap = 0, max_lag0 = 0, sum_z2 = 0;
   nlohmann::json procs = nlohmann::json::array();
   for (int i = 0; i < processes; ++i) {
-    const ProcessResult r = check_process(spec, length, reps, max_lag, seed, static_cast<std::uint64_t>(i));
+    const ProcessResult r =
+        check_process(spec, length, reps, max_lag, seed, static_cast<std::uint64_t>(i));
     max_excess = std::max(max_excess, r.radius - spec.radius_bound);
     rescaled += r.rescaled;
     max_radius = std::max(max_radius, r.radius);
@@ -124,8 +128,12 @@ Outcome run(const RunContext& ctx) {
     max_lyap = std::max(max_lyap, r.lyap_residual);
     max_lag0 = std::max(max_lag0, r.lag0_rel_err);
     sum_z2 += r.mean_z2;
-    procs.push_back({{"radius", r.radius}, {"rescaled", r.rescaled}, {"max_abs_z", r.max_abs_z}, {"theory", r.theory},
-                     {"empirical", r.empirical}, {"se", r.se}});
+    procs.push_back({{"radius", r.radius},
+                     {"rescaled", r.rescaled},
+                     {"max_abs_z", r.max_abs_z},
+                     {"theory", r.theory},
+                     {"empirical", r.empirical},
+                     {"se", r.se}});
     ctx.progress(0.8 * (i + 1.0) / processes, "process " + std::to_string(i));
   }
   const double n_z = static_cast<double>(processes) * spec.dim * spec.dim * (max_lag + 1);
@@ -154,7 +162,8 @@ Outcome run(const RunContext& ctx) {
     return std::abs(f - ref) / se;
   };
   out.metric("samovar_train.explosive_vs_spec_abs_z", z_vs("train", 0.011, 3000.0));
-  out.metric("samovar_train.explosive_vs_numpy_abs_z", z_vs("train", kNumpyTrainExplosive, kNumpyDraws));
+  out.metric("samovar_train.explosive_vs_numpy_abs_z",
+             z_vs("train", kNumpyTrainExplosive, kNumpyDraws));
   out.metric("samovar_val.explosive_vs_numpy_abs_z", z_vs("val", kNumpyValExplosive, kNumpyDraws));
   ctx.progress(1.0, "samovar preset");
   return out;
@@ -166,12 +175,10 @@ ExperimentKind var_stationary_kind() {
   return {"synth_var_stationary",
           "VAR generator: stable by construction; sample autocovariances vs Lyapunov solution; "
           "SAMoVAR preset explosive fraction",
-          {p_int("dim", 1, 50).describe("k"),
-           p_int("order", 1, 20).describe("p"),
+          {p_int("dim", 1, 50).describe("k"), p_int("order", 1, 20).describe("p"),
            p_real("coef_scale", 0, 10).optional(0.5).describe("A_j entries ~ U(-s, s)"),
            p_real("radius_bound", 0.01, 0.999).optional(0.9),
-           p_real("noise_std", 1e-6, 1e6).optional(1.0),
-           p_int("burn_in", 0, 1e6).optional(500),
+           p_real("noise_std", 1e-6, 1e6).optional(1.0), p_int("burn_in", 0, 1e6).optional(500),
            p_string("stability", {"rescale", "reject"}).optional("rescale"),
            p_int("processes", 1, 1000).describe("independent coefficient draws"),
            p_int("replicates", 3, 1e6).describe("independent series per process (SE units)"),

@@ -16,13 +16,16 @@ std::vector<RidgeContext> contexts_of(const EvalSet& set) {
   std::vector<RidgeContext> ctx(set.size());
   const int d = set.spec.d, n = set.spec.n;
   const Eigen::Index N = n + 1;
-  parallel_for(set.size(), [&](std::size_t begin, std::size_t end) {
-    for (std::size_t b = begin; b < end; ++b) {
-      const auto Z = set.tokens.middleCols(static_cast<Eigen::Index>(b) * N, N);
-      ctx[b] = ridge_context(Z.topLeftCorner(d, n), Z.row(d).head(n).transpose(),
-                             Z.col(n).head(d));
-    }
-  }, 64);
+  parallel_for(
+      set.size(),
+      [&](std::size_t begin, std::size_t end) {
+        for (std::size_t b = begin; b < end; ++b) {
+          const auto Z = set.tokens.middleCols(static_cast<Eigen::Index>(b) * N, N);
+          ctx[b] =
+              ridge_context(Z.topLeftCorner(d, n), Z.row(d).head(n).transpose(), Z.col(n).head(d));
+        }
+      },
+      64);
   return ctx;
 }
 
@@ -32,8 +35,7 @@ std::vector<double> targets_of(const EvalSet& set) {
 
 std::vector<double> linspace(double lo, double hi, int count) {
   std::vector<double> v;
-  for (int i = 0; i < count; ++i)
-    v.push_back(count == 1 ? lo : lo + (hi - lo) * i / (count - 1));
+  for (int i = 0; i < count; ++i) v.push_back(count == 1 ? lo : lo + (hi - lo) * i / (count - 1));
   return v;
 }
 
@@ -98,17 +100,22 @@ Outcome run_baselines(const RunContext& ctx) {
     o.metric("adarr_" + name, a_ada.mean);
     o.metric("tunedrr_" + name, a_tuned.mean);
     if (spec.law == NoiseLaw::Uniform && spec.sigma_max == 0) {
-      noise_free = std::max({noise_free, std::abs(a_const.mean), std::abs(a_ada.mean),
-                             std::abs(a_tuned.mean)});
+      noise_free = std::max(
+          {noise_free, std::abs(a_const.mean), std::abs(a_ada.mean), std::abs(a_tuned.mean)});
     } else {
       dev_const = std::max(dev_const, std::abs(a_const.mean - table1("CONSTRR", name)));
       dev_ada = std::max(dev_ada, std::abs(a_ada.mean - table1("ADARR", name)));
       dev_tuned = std::max(dev_tuned, std::abs(a_tuned.mean - table1("TUNEDRR", name)));
     }
-    rows.push_back({{"noise", name}, {"oracle", oracle},
-                    {"constrr", a_const.mean}, {"constrr_se", a_const.se}, {"constrr_lambda", lam},
-                    {"adarr", a_ada.mean}, {"adarr_se", a_ada.se},
-                    {"tunedrr", a_tuned.mean}, {"tunedrr_se", a_tuned.se},
+    rows.push_back({{"noise", name},
+                    {"oracle", oracle},
+                    {"constrr", a_const.mean},
+                    {"constrr_se", a_const.se},
+                    {"constrr_lambda", lam},
+                    {"adarr", a_ada.mean},
+                    {"adarr_se", a_ada.se},
+                    {"tunedrr", a_tuned.mean},
+                    {"tunedrr_se", a_tuned.se},
                     {"tunedrr_c", rb.tunedrr_c},
                     {"tunedrr_tau", std::isinf(rb.tunedrr_tau) ? -1.0 : rb.tunedrr_tau},
                     {"ols", a_ols.mean},
@@ -146,8 +153,8 @@ Outcome run_one_layer(const RunContext& ctx) {
     const Eigen::Index N = n + 1;
     for (std::size_t b = 0; b < eval.size(); ++b) {
       const auto Z = eval.tokens.middleCols(static_cast<Eigen::Index>(b) * N, N);
-      gd[b] = gd_step_predict(Z.topLeftCorner(d, n), Z.row(d).head(n).transpose(),
-                              Z.col(n).head(d), eta);
+      gd[b] = gd_step_predict(Z.topLeftCorner(d, n), Z.row(d).head(n).transpose(), Z.col(n).head(d),
+                              eta);
     }
     const auto gd_adj = paired_difference(half_sq_errors(eval, gd), eval.oracle_loss);
     const double adjusted = closed - oracle;
@@ -155,9 +162,14 @@ Outcome run_one_layer(const RunContext& ctx) {
     dev = std::max(dev, std::abs(adjusted - paper));
     mc_dev = std::max(mc_dev, std::abs(gd_adj.mean - adjusted) / gd_adj.se);
     o.metric("adjusted_" + noises[c], adjusted);
-    rows.push_back({{"noise", noises[c]}, {"closed_form_half_mse", closed}, {"eta", eta},
-                    {"oracle", oracle}, {"adjusted", adjusted}, {"gd_step_mc_adjusted", gd_adj.mean},
-                    {"gd_step_mc_se", gd_adj.se}, {"paper_diag1", paper}});
+    rows.push_back({{"noise", noises[c]},
+                    {"closed_form_half_mse", closed},
+                    {"eta", eta},
+                    {"oracle", oracle},
+                    {"adjusted", adjusted},
+                    {"gd_step_mc_adjusted", gd_adj.mean},
+                    {"gd_step_mc_se", gd_adj.se},
+                    {"paper_diag1", paper}});
   }
   o.metric("max_abs_dev_from_table", dev);
   o.metric("closed_form_vs_mc_max_z", mc_dev);

@@ -80,7 +80,8 @@ Outcome run_implicit(const RunContext& ctx) {
       std::vector<MatrixXd> G, states;
       for (int l = 0; l < L; ++l)
         G.push_back(Eigen::Map<const MatrixXd>(fc.G.data() + us(l) * fp.block(), D, D));
-      for (int l = 0; l <= L; ++l) states.push_back(Eigen::Map<const MatrixXd>(fc.state(l, D), D, n + 1));
+      for (int l = 0; l <= L; ++l)
+        states.push_back(Eigen::Map<const MatrixXd>(fc.state(l, D), D, n + 1));
       rec_full = std::max(rec_full, recursion_error(G, Z0, states));
       // DIAG with H heads: random (p, q) per head.
       DiagParams<double> dp(L, H, false);
@@ -90,7 +91,8 @@ Outcome run_implicit(const RunContext& ctx) {
       DiagCache<double> dc;
       diag_forward(om, d, n, Z0.data(), dc);
       states.clear();
-      for (int l = 0; l <= L; ++l) states.push_back(Eigen::Map<const MatrixXd>(dc.state(l), D, n + 1));
+      for (int l = 0; l <= L; ++l)
+        states.push_back(Eigen::Map<const MatrixXd>(dc.state(l), D, n + 1));
       rec_diag = std::max(rec_diag, recursion_error(diag_G(om, dc), Z0, states));
     }
     ctx.progress(0.3, "recursion");
@@ -102,11 +104,13 @@ Outcome run_implicit(const RunContext& ctx) {
   ts.data = noise_spec("u5", d, n);
   ts.steps = p.i("train_steps");
   ts.batch = static_cast<std::size_t>(p.i("train_batch"));
-  const auto m = train_model(ts, stream_seed(ctx.seed, "icl.thm41.train"),
-                             [&](double f, std::string_view) { ctx.progress(0.3 + 0.6 * f, "train"); });
+  const auto m =
+      train_model(ts, stream_seed(ctx.seed, "icl.thm41.train"),
+                  [&](double f, std::string_view) { ctx.progress(0.3 + 0.6 * f, "train"); });
   double fit_res = 0, fit_query = 0, fit_vs_rec = 0;
   for (int k = 0; k < p.i32("draws"); ++k) {
-    const MatrixXd Z0 = fixed_noise_sequence(d, n, sigma, stream_seed(ctx.seed, "icl.thm41.fit"), us(k));
+    const MatrixXd Z0 =
+        fixed_noise_sequence(d, n, sigma, stream_seed(ctx.seed, "icl.thm41.fit"), us(k));
     FullCache<double> fc;
     full_forward(m.full, n, Z0.data(), fc);
     const MatrixXd ZL = Eigen::Map<const MatrixXd>(fc.state(ts.layers, D), D, n + 1);
@@ -122,7 +126,8 @@ Outcome run_implicit(const RunContext& ctx) {
     const auto rec = implicit_recursion(G, d).back();
     const double werr = (rec.w - fit.state.w).cwiseAbs().maxCoeff() / rec.w.cwiseAbs().maxCoeff();
     const double merr = max_abs(rec.M - fit.state.M) / max_abs(rec.M);
-    fit_vs_rec = std::max({fit_vs_rec, werr, merr, std::abs(rec.a - fit.state.a) / std::abs(rec.a)});
+    fit_vs_rec =
+        std::max({fit_vs_rec, werr, merr, std::abs(rec.a - fit.state.a) / std::abs(rec.a)});
   }
   Outcome o;
   o.metric("recursion_rel_err", std::max(rec_full, rec_diag));
@@ -132,8 +137,11 @@ Outcome run_implicit(const RunContext& ctx) {
   o.metric("fit_query_rel_err", fit_query);
   o.metric("fit_vs_recursion_rel_err", fit_vs_rec);
   o.metric("trained_final_loss", m.final_train_loss);
-  o.data["trained_full"] = {{"P", m.full.P}, {"Q", m.full.Q}, {"dim", m.full.dim},
-                            {"layers", m.full.layers}, {"key", "full" + std::to_string(ts.layers)}};
+  o.data["trained_full"] = {{"P", m.full.P},
+                            {"Q", m.full.Q},
+                            {"dim", m.full.dim},
+                            {"layers", m.full.layers},
+                            {"key", "full" + std::to_string(ts.layers)}};
   return o;
 }
 
@@ -149,7 +157,8 @@ Outcome run_momentum(const RunContext& ctx) {
     const MatrixXd Z0 = fixed_noise_sequence(d, n, p.d("sigma"), ctx.seed, us(k));
     Rng rng = make_stream(ctx.seed, "icl.lemma44.omega", us(k));
     std::vector<Omega<double>> om(us(L));
-    for (auto& w : om) w = {scale * normal(rng), scale * normal(rng), scale * normal(rng), scale * normal(rng)};
+    for (auto& w : om)
+      w = {scale * normal(rng), scale * normal(rng), scale * normal(rng), scale * normal(rng)};
     DiagCache<double> dc;
     diag_forward(om, d, n, Z0.data(), dc);
     const MatrixXd X = Z0.topLeftCorner(d, n);
@@ -162,11 +171,14 @@ Outcome run_momentum(const RunContext& ctx) {
       const Eigen::Vector4d w(om[us(l)].xx, om[us(l)].xy, om[us(l)].yx, om[us(l)].yy);
       const auto st = momentum_step(rec[us(l)], w, Sigma, w_star, rho, form);
       const Eigen::Map<const VectorXd> alpha(dc.alpha.data() + us(l * d), d);
-      err_stats = std::max({err_stats, (st.alpha - alpha).cwiseAbs().maxCoeff() / alpha.cwiseAbs().maxCoeff(),
+      err_stats = std::max({err_stats,
+                            (st.alpha - alpha).cwiseAbs().maxCoeff() / alpha.cwiseAbs().maxCoeff(),
                             std::abs(st.lambda - dc.lambda[us(l)]) / dc.lambda[us(l)]});
       const auto& nx = rec[us(l + 1)];
-      err_u = std::max(err_u, (st.u_next - nx.u).cwiseAbs().maxCoeff() / nx.u.cwiseAbs().maxCoeff());
-      err_w = std::max(err_w, (st.w_next - nx.w).cwiseAbs().maxCoeff() / nx.w.cwiseAbs().maxCoeff());
+      err_u =
+          std::max(err_u, (st.u_next - nx.u).cwiseAbs().maxCoeff() / nx.u.cwiseAbs().maxCoeff());
+      err_w =
+          std::max(err_w, (st.w_next - nx.w).cwiseAbs().maxCoeff() / nx.w.cwiseAbs().maxCoeff());
     }
   }
   Outcome o;
@@ -240,16 +252,19 @@ Outcome run_gdpp_second_order(const RunContext& ctx) {
         if (k == 0) kappa_trace.push_back(kappa);
       } else {
         if (k == 0) kappa_trace.push_back(kappa);
-        if (kappa_prev >= 1.1) ratio_large = std::max(ratio_large, kappa / kappa_prev);
+        if (kappa_prev >= 1.1)
+          ratio_large = std::max(ratio_large, kappa / kappa_prev);
         else if (kappa_prev - 1 >= 1e-6)  // below this, kappa - 1 is at eigenvalue rounding
-          excess_small = std::max(excess_small, (kappa - 1) / (2 * (kappa_prev - 1) * (kappa_prev - 1)));
+          excess_small =
+              std::max(excess_small, (kappa - 1) / (2 * (kappa_prev - 1) * (kappa_prev - 1)));
       }
       kappa_prev = kappa;
       // Read out with one GD layer of step 1/mu: y_hat = -y_t = (1/mu) <alpha^l, x_t^l>.
       auto gd = om;
       gd.push_back({0, 0, -1.0 / mu, 0});
       diag_forward(gd, d, n, Z0.data(), dc);
-      const double err = std::abs(diag_readout(dc, l + 1) - xt.dot(w_star)) / (xt.norm() * w_star.norm());
+      const double err =
+          std::abs(diag_readout(dc, l + 1) - xt.dot(w_star)) / (xt.norm() * w_star.norm());
       if (needed < 0 && err <= p.d("eps")) needed = l + 1;
       if (l == K && eligible) err_final = std::max(err_final, err);
       om.push_back({-1.0 / (3 * nu), 0, 0, 0});  // gamma nu = 1/3
@@ -257,10 +272,12 @@ Outcome run_gdpp_second_order(const RunContext& ctx) {
     // Layers the construction itself prescribes: iterate Lemma A.3's exact map on kappa until
     // kappa <= 1 + eps / (2 kappa_0), plus the GD layer.
     int construction = 1;
-    for (double kap = kappa_trace_first; kap > 1 + p.d("eps") / (2 * kappa_trace_first) && construction < 1000; ++construction)
+    for (double kap = kappa_trace_first;
+         kap > 1 + p.d("eps") / (2 * kappa_trace_first) && construction < 1000; ++construction)
       kap = kap * (4.0 / 9.0) / ((1 - 1 / (3 * kap)) * (1 - 1 / (3 * kap)));
     if (eligible) {
-      excess_vs_construction = std::max(excess_vs_construction, (needed < 0 ? 1000 : needed) - construction);
+      excess_vs_construction =
+          std::max(excess_vs_construction, (needed < 0 ? 1000 : needed) - construction);
       ++used;
       max_layers_needed = std::max(max_layers_needed, needed < 0 ? 1000 : needed);
     } else {
@@ -301,7 +318,8 @@ Outcome run_two_layer_ridge(const RunContext& ctx) {
       const double sigma = si == 0 ? s1 : s2;
       std::vector<double> errs;
       for (int k = 0; k < p.i32("draws"); ++k) {
-        Rng rng = make_stream(ctx.seed, "icl.thm52", us(static_cast<int>(ni) * 1000 + si * 100 + k));
+        Rng rng =
+            make_stream(ctx.seed, "icl.thm52", us(static_cast<int>(ni) * 1000 + si * 100 + k));
         MatrixXd Z(d + 1, n + 1);
         VectorXd w(d);
         for (int i = 0; i < d; ++i) w(i) = normal(rng);
@@ -325,7 +343,8 @@ Outcome run_two_layer_ridge(const RunContext& ctx) {
             (X * X.transpose() + sigma * sigma * MatrixXd::Identity(d, d)).ldlt().solve(X * y);
         errs.push_back((w_model - w_ridge).norm() / w_ridge.norm());
       }
-      std::nth_element(errs.begin(), errs.begin() + static_cast<std::ptrdiff_t>(errs.size() / 2), errs.end());
+      std::nth_element(errs.begin(), errs.begin() + static_cast<std::ptrdiff_t>(errs.size() / 2),
+                       errs.end());
       med[us(si)] = errs[errs.size() / 2];
     }
     if (med[0] > prev1) ++violations;
@@ -334,7 +353,8 @@ Outcome run_two_layer_ridge(const RunContext& ctx) {
     prev2 = med[1];
     last1 = med[0];
     last2 = med[1];
-    table.push_back({{"n", n}, {"median_rel_err_sigma1", med[0]}, {"median_rel_err_sigma2", med[1]}});
+    table.push_back(
+        {{"n", n}, {"median_rel_err_sigma1", med[0]}, {"median_rel_err_sigma2", med[1]}});
     ctx.progress(static_cast<double>(ni + 1) / static_cast<double>(ns.size()), "n");
   }
   o.metric("median_rel_err_sigma1_largest_n", last1);
@@ -406,13 +426,13 @@ std::vector<ExperimentKind> exact_experiments() {
                {p_int("d", 1, 64), p_int("n", 2, 1000000), p_int("layers", 1, 16),
                 p_int("draws", 1, 1000), p_real("q_scale", 0, 10), p_real("p_scale", 0, 10)},
                run_no_quadratic});
-  k.push_back({"icl_gdpp_second_order",
-               "Lemma A.3 and Thm 5.1: GD++ preconditioning layers (gamma nu = 1/3) then one GD "
-               "layer, run through the DIAG model",
-               {p_int("d", 1, 64), p_int("n", 2, 100000), p_real("sigma", 0, 100),
-                p_int("draws", 1, 10000), p_int("precond_layers", 1, 30),
-                p_real("kappa_max", 1, 1e6), p_real("eps", 0, 1)},
-               run_gdpp_second_order});
+  k.push_back(
+      {"icl_gdpp_second_order",
+       "Lemma A.3 and Thm 5.1: GD++ preconditioning layers (gamma nu = 1/3) then one GD "
+       "layer, run through the DIAG model",
+       {p_int("d", 1, 64), p_int("n", 2, 100000), p_real("sigma", 0, 100), p_int("draws", 1, 10000),
+        p_int("precond_layers", 1, 30), p_real("kappa_max", 1, 1e6), p_real("eps", 0, 1)},
+       run_gdpp_second_order});
   k.push_back({"icl_two_layer_ridge",
                "Thm 5.2: 2-layer (w_yx, then w_yy) LT vs ridge on two noise levels",
                {p_int("d", 1, 64), p_ints("ns", 2, 10000000), p_real("sigma1", 0, 100),

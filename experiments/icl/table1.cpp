@@ -60,11 +60,19 @@ TrainSpec train_spec(const Params& p, const std::string& model, int L, const std
 // Everything a training run depends on; a kept run is reused only when this is equal.
 nlohmann::json run_config(const TrainSpec& t, const std::string& column, int seed_index,
                           std::uint64_t base_seed) {
-  return {{"model", t.model},   {"layers", t.layers}, {"column", column},
-          {"d", t.data.d},      {"n", t.data.n},      {"steps", t.steps},
-          {"batch", t.batch},   {"lr", t.lr},         {"decay", t.decay},
-          {"clip", t.clip},     {"init_scale", t.init_scale},
-          {"seed_index", seed_index}, {"base_seed", base_seed}};
+  return {{"model", t.model},
+          {"layers", t.layers},
+          {"column", column},
+          {"d", t.data.d},
+          {"n", t.data.n},
+          {"steps", t.steps},
+          {"batch", t.batch},
+          {"lr", t.lr},
+          {"decay", t.decay},
+          {"clip", t.clip},
+          {"init_scale", t.init_scale},
+          {"seed_index", seed_index},
+          {"base_seed", base_seed}};
 }
 
 nlohmann::json weights_json(const TrainedModel& m) {
@@ -213,7 +221,8 @@ void derived_metrics(const Table& t, Outcome& o) {
   {  // #19: four layers beat ADARR for sigma_max >= 4
     Fold strict, at4;
     for (const auto& m : kLinear) {
-      for (const auto& c : {"u5", "u6", "u7"}) strict.add(minus(t.adj(m, 4, c), t.base(c, "adarr")));
+      for (const auto& c : {"u5", "u6", "u7"})
+        strict.add(minus(t.adj(m, 4, c), t.base(c, "adarr")));
       at4.add(minus(t.adj(m, 4, "u4"), t.base("u4", "adarr")));
     }
     put("lt4_minus_adarr_max_u567", strict.get());
@@ -236,8 +245,8 @@ void derived_metrics(const Table& t, Outcome& o) {
       for (const auto& m : kModels)
         for (int L = 1; L <= 7; ++L) best.add(t.adj(m, L, c));
       const auto a = t.base(c, "adarr"), tu = t.base(c, "tunedrr");
-      worst.add(minus(best.get(), a && tu ? std::optional<double>(std::min(*a, *tu))
-                                          : std::nullopt));
+      worst.add(
+          minus(best.get(), a && tu ? std::optional<double>(std::min(*a, *tu)) : std::nullopt));
     }
     put("best_lt_minus_best_baseline_max", worst.get());
   }
@@ -261,8 +270,10 @@ void derived_metrics(const Table& t, Outcome& o) {
     std::optional<double> count = 0.0;
     for (int L = 3; L <= 7 && count; ++L) {
       const auto g = minus(t.adj("full", L, "c13"), t.adj("diag", L, "c13"));
-      if (!g) count.reset();
-      else if (*g <= -0.004) *count += 1;
+      if (!g)
+        count.reset();
+      else if (*g <= -0.004)
+        *count += 1;
     }
     put("c13_full_beats_diag_depths", count);
   }
@@ -270,8 +281,10 @@ void derived_metrics(const Table& t, Outcome& o) {
     std::optional<double> sum = 0.0;
     for (double s : {0.0, 2.0, 4.0, 5.0, 6.0}) {
       const auto g = minus(t.profile("diag", 7, "c13", s), t.profile("full", 7, "c13", s));
-      if (!g || !sum) sum.reset();
-      else *sum += *g / 5;
+      if (!g || !sum)
+        sum.reset();
+      else
+        *sum += *g / 5;
     }
     put("c13_extrapolation_diag_minus_full", sum);
   }
@@ -289,20 +302,21 @@ void derived_metrics(const Table& t, Outcome& o) {
       bool have = !t.profile_sigmas.empty();
       for (double s : t.profile_sigmas) {
         const auto v = t.profile(m, 2, "u5", s);
-        if (!v) have = false;
-        else prof2.push_back(*v);
+        if (!v)
+          have = false;
+        else
+          prof2.push_back(*v);
       }
       if (!have) {
         arg_lo.add(std::nullopt);
         continue;
       }
-      const auto k = static_cast<std::size_t>(std::min_element(prof2.begin(), prof2.end()) -
-                                              prof2.begin());
+      const auto k =
+          static_cast<std::size_t>(std::min_element(prof2.begin(), prof2.end()) - prof2.begin());
       arg_lo.add(t.profile_sigmas[k]);
       arg_hi.add(t.profile_sigmas[k]);
       const auto at0 = t.profile(m, 2, "u5", 0.0), at6 = t.profile(m, 2, "u5", 6.0);
-      edge.add(at0 && at6 ? std::optional<double>(std::min(*at0, *at6) / prof2[k])
-                          : std::nullopt);
+      edge.add(at0 && at6 ? std::optional<double>(std::min(*at0, *at6) / prof2[k]) : std::nullopt);
       for (double s : t.profile_sigmas)
         if (s <= 5) l3.add(minus(t.profile(m, 3, "u5", s), t.profile(m, 2, "u5", s)));
     }
@@ -364,8 +378,8 @@ Outcome run_table1(const RunContext& ctx) {
       4, *std::max_element(depths.begin(), depths.end())));  // FULL depth whose P, Q are shown
   Table t;
   t.profile_sigmas = p.reals("profile_sigmas");
-  const double total = static_cast<double>(models.size() * depths.size() * columns.size()) *
-                       seeds * static_cast<double>(p.i("steps"));
+  const double total = static_cast<double>(models.size() * depths.size() * columns.size()) * seeds *
+                       static_cast<double>(p.i("steps"));
   double done = 0;
   int reused = 0, trained = 0;
   Outcome o;
@@ -426,11 +440,11 @@ Outcome run_table1(const RunContext& ctx) {
           }
           if (!m) {
             const double before = done;
-            m = train_model(ts, stream_seed(ctx.seed, "icl.table1." + key, static_cast<std::uint64_t>(s)),
-                            [&](double f, std::string_view) {
-                              ctx.progress((before + f * static_cast<double>(ts.steps)) / total,
-                                           run_key);
-                            });
+            m = train_model(
+                ts, stream_seed(ctx.seed, "icl.table1." + key, static_cast<std::uint64_t>(s)),
+                [&](double f, std::string_view) {
+                  ctx.progress((before + f * static_cast<double>(ts.steps)) / total, run_key);
+                });
             kept = {{"config", config},
                     {"weights", weights_json(*m)},
                     {"final_train_loss", m->final_train_loss},
@@ -495,8 +509,8 @@ Outcome run_table1(const RunContext& ctx) {
   double max_excess = -kInf;
   int judged = 0, within = 0;
   for (auto& [key, cell] : t.cells) {
-    const auto e = table1_excess(cell.at("model"), cell.at("layers"), cell.at("column"),
-                                cell.at("adjusted"));
+    const auto e =
+        table1_excess(cell.at("model"), cell.at("layers"), cell.at("column"), cell.at("adjusted"));
     cell["excess"] = e ? nlohmann::json(*e) : nlohmann::json(nullptr);
     if (!e) continue;
     ++judged;
@@ -528,7 +542,7 @@ Outcome run_table1(const RunContext& ctx) {
 // ours <= max(10 paper, 1e-9). Excess over the tolerance: <= 0 passes. Cells with a paper value
 // below 0.01 elsewhere have no rule in the spec and are not judged.
 std::optional<double> table1_excess(const std::string& model, int L, const std::string& column,
-                                   double ours) {
+                                    double ours) {
   const double paper = table1(row_name(model, L), column);
   if (std::isnan(paper)) return std::nullopt;
   if (column == "u0" && L >= 4) return ours - std::max(10 * paper, 1e-9);
@@ -541,11 +555,9 @@ std::vector<ExperimentKind> table1_experiments() {
       {"icl_table1",
        "Table 1 as a sweep of cells (model, depth, noise column), best of seeds, with the ridge "
        "baselines on the same sequences; resumable, and a subset runs with --set",
-       {p_int("d", 1, 64), p_int("n", 2, 10000),
-        p_strings("models", {"gdpp", "diag", "full"}), p_ints("depths", 1, 7),
-        p_strings("columns", noise_names()), p_int("seeds", 1, 100),
-        p_int("steps", 1, 10000000), p_int("batch", 1, 100000),
-        p_real("lr", 0, 1).optional(1e-3),
+       {p_int("d", 1, 64), p_int("n", 2, 10000), p_strings("models", {"gdpp", "diag", "full"}),
+        p_ints("depths", 1, 7), p_strings("columns", noise_names()), p_int("seeds", 1, 100),
+        p_int("steps", 1, 10000000), p_int("batch", 1, 100000), p_real("lr", 0, 1).optional(1e-3),
         p_bool("decay").optional(true).describe("lr x0.1 at 60% and x0.01 at 90% of the steps"),
         p_real("clip", 0, 1e10).optional(10.0), p_real("init_scale", 0, 10).optional(0.02),
         p_int("eval_count", 100, 10000000), p_int("valid_count", 100, 10000000),

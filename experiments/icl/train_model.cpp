@@ -71,7 +71,8 @@ TrainedModel train_model(const TrainSpec& spec, std::uint64_t seed,
                      {tokens, target, nullptr, nullptr});
     for (Eigen::Index i = 0; i < tokens.size(); ++i)
       Zf[static_cast<std::size_t>(i)] = static_cast<float>(tokens.data()[i]);
-    for (Eigen::Index i = 0; i < B; ++i) yf[static_cast<std::size_t>(i)] = static_cast<float>(target(i));
+    for (Eigen::Index i = 0; i < B; ++i)
+      yf[static_cast<std::size_t>(i)] = static_cast<float>(target(i));
     return is_full ? full_loss_grad(fp, n, spec.batch, Zf.data(), yf.data(), fg)
                    : diag_loss_grad(dp, d, n, spec.batch, Zf.data(), yf.data(), dg);
   };

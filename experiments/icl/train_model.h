@@ -30,8 +30,8 @@ struct TrainSpec {
 
 struct TrainedModel {
   TrainSpec spec;
-  FullParams<double> full;  // when model == full
-  DiagParams<double> diag;  // when model is diag or gdpp
+  FullParams<double> full;      // when model == full
+  DiagParams<double> diag;      // when model is diag or gdpp
   double final_train_loss = 0;  // mean of the last 1% of steps
   double seconds = 0;
 };

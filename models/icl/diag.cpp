@@ -105,8 +105,10 @@ void diag_forward_impl(const std::vector<Omega<T>>& omegas, int d_runtime, int n
 template <class T>
 void diag_forward(const std::vector<Omega<T>>& omegas, int d, int n, const T* Z0,
                   DiagCache<T>& cache) {
-  if (d == 10) diag_forward_impl<T, 10>(omegas, d, n, Z0, cache);
-  else diag_forward_impl<T, 0>(omegas, d, n, Z0, cache);
+  if (d == 10)
+    diag_forward_impl<T, 10>(omegas, d, n, Z0, cache);
+  else
+    diag_forward_impl<T, 0>(omegas, d, n, Z0, cache);
 }
 
 template <class T>
@@ -209,8 +211,10 @@ void diag_backward(const std::vector<Omega<T>>& omegas, const DiagCache<T>& cach
 template <class T>
 void diag_backward(const std::vector<Omega<T>>& omegas, const DiagCache<T>& cache, T d_yhat,
                    std::vector<Omega<T>>& d_omega, DiagWork<T>& wk) {
-  if (cache.d == 10) diag_backward_impl<T, 10>(omegas, cache, d_yhat, d_omega, wk);
-  else diag_backward_impl<T, 0>(omegas, cache, d_yhat, d_omega, wk);
+  if (cache.d == 10)
+    diag_backward_impl<T, 10>(omegas, cache, d_yhat, d_omega, wk);
+  else
+    diag_backward_impl<T, 0>(omegas, cache, d_yhat, d_omega, wk);
 }
 
 template <class T>
@@ -268,32 +272,32 @@ void diag_predict(const std::vector<Omega<T>>& omegas, int d, int n, std::size_t
                   const T* Z0s, T* out) {
   const std::size_t zs = us((d + 1) * (n + 1));
   const std::size_t L = omegas.size();
-  parallel_for(batch, [&](std::size_t begin, std::size_t end) {
-    DiagCache<T> cache;
-    for (std::size_t b = begin; b < end; ++b) {
-      diag_forward(omegas, d, n, Z0s + b * zs, cache);
-      for (std::size_t l = 1; l <= L; ++l)
-        out[b * L + l - 1] = diag_readout(cache, static_cast<int>(l));
-    }
-  }, 16);
+  parallel_for(
+      batch,
+      [&](std::size_t begin, std::size_t end) {
+        DiagCache<T> cache;
+        for (std::size_t b = begin; b < end; ++b) {
+          diag_forward(omegas, d, n, Z0s + b * zs, cache);
+          for (std::size_t l = 1; l <= L; ++l)
+            out[b * L + l - 1] = diag_readout(cache, static_cast<int>(l));
+        }
+      },
+      16);
 }
 
-#define ATTNLAB_INSTANTIATE_DIAG(T)                                                            \
-  template struct DiagParams<T>;                                                               \
-  template std::vector<Omega<T>> diag_omegas<T>(const DiagParams<T>&);                         \
-  template void diag_forward<T>(const std::vector<Omega<T>>&, int, int, const T*,              \
-                                DiagCache<T>&);                                                \
-  template T diag_readout<T>(const DiagCache<T>&, int);                                        \
-  template void diag_backward<T>(const std::vector<Omega<T>>&, const DiagCache<T>&, T,         \
-                                 std::vector<Omega<T>>&);                                      \
-  template void diag_backward<T>(const std::vector<Omega<T>>&, const DiagCache<T>&, T,         \
-                                 std::vector<Omega<T>>&, DiagWork<T>&);                        \
-  template void diag_chain<T>(const DiagParams<T>&, const std::vector<Omega<T>>&,              \
-                              DiagGrads<T>&);                                                  \
-  template double diag_loss_grad<T>(const DiagParams<T>&, int, int, std::size_t, const T*,     \
-                                    const T*, DiagGrads<T>&);                                  \
-  template void diag_predict<T>(const std::vector<Omega<T>>&, int, int, std::size_t, const T*, \
-                                T*);
+#define ATTNLAB_INSTANTIATE_DIAG(T)                                                               \
+  template struct DiagParams<T>;                                                                  \
+  template std::vector<Omega<T>> diag_omegas<T>(const DiagParams<T>&);                            \
+  template void diag_forward<T>(const std::vector<Omega<T>>&, int, int, const T*, DiagCache<T>&); \
+  template T diag_readout<T>(const DiagCache<T>&, int);                                           \
+  template void diag_backward<T>(const std::vector<Omega<T>>&, const DiagCache<T>&, T,            \
+                                 std::vector<Omega<T>>&);                                         \
+  template void diag_backward<T>(const std::vector<Omega<T>>&, const DiagCache<T>&, T,            \
+                                 std::vector<Omega<T>>&, DiagWork<T>&);                           \
+  template void diag_chain<T>(const DiagParams<T>&, const std::vector<Omega<T>>&, DiagGrads<T>&); \
+  template double diag_loss_grad<T>(const DiagParams<T>&, int, int, std::size_t, const T*,        \
+                                    const T*, DiagGrads<T>&);                                     \
+  template void diag_predict<T>(const std::vector<Omega<T>>&, int, int, std::size_t, const T*, T*);
 ATTNLAB_INSTANTIATE_DIAG(float)
 ATTNLAB_INSTANTIATE_DIAG(double)
 

@@ -20,7 +20,7 @@ struct Omega {
 template <class T>
 struct DiagParams {
   int layers = 0, heads = 0;
-  bool gdpp = false;            // q_y held at 0
+  bool gdpp = false;              // q_y held at 0
   std::vector<T> px, py, qx, qy;  // [layer * heads + head]
 
   DiagParams() = default;
@@ -38,11 +38,11 @@ std::vector<Omega<T>> diag_omegas(const DiagParams<T>& params);
 template <class T>
 struct DiagCache {
   int d = 0, n = 0;
-  std::vector<T> Z;      // (L+1) blocks of (D, N)
-  std::vector<T> Sigma;  // L blocks of (d, d)
-  std::vector<T> alpha;  // L blocks of (d)
-  std::vector<T> lambda; // L
-  std::vector<T> work;   // scratch
+  std::vector<T> Z;       // (L+1) blocks of (D, N)
+  std::vector<T> Sigma;   // L blocks of (d, d)
+  std::vector<T> alpha;   // L blocks of (d)
+  std::vector<T> lambda;  // L
+  std::vector<T> work;    // scratch
   const T* state(int l) const {
     return Z.data() + static_cast<std::size_t>(l) * static_cast<std::size_t>((d + 1) * (n + 1));
   }

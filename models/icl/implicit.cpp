@@ -69,11 +69,11 @@ MomentumStep momentum_step(const ImplicitState& s, const Eigen::Vector4d& om,
   MomentumStep out;
   out.alpha = Mu * g + s.a * rho * s.u;
   out.lambda = (s.a * w_star - s.w).dot(g) + s.a * s.a * rho;
-  // Sigma^l = sum x_i^l x_i^l^T from the implicit model: M Sigma M^T + M alpha u^T + u alpha^T M^T + lam u u^T
+  // Sigma^l = sum x_i^l x_i^l^T from the implicit model: M Sigma M^T + M alpha u^T + u alpha^T M^T
+  // + lam u u^T
   const Eigen::VectorXd alpha0 = Sigma * w_star;
   const double lambda0 = w_star.dot(alpha0) + rho;
-  const Eigen::MatrixXd Sigma_l = s.M * Sigma * s.M.transpose() +
-                                  s.M * alpha0 * s.u.transpose() +
+  const Eigen::MatrixXd Sigma_l = s.M * Sigma * s.M.transpose() + s.M * alpha0 * s.u.transpose() +
                                   s.u * alpha0.transpose() * s.M.transpose() +
                                   lambda0 * s.u * s.u.transpose();
   const Eigen::MatrixXd Lambda = -wxy * s.a * s.a * rho * I - wxx * Sigma_l;

@@ -2,7 +2,8 @@
 // The implicit linear model every linear transformer keeps (Theorem 4.1, Lemma 4.3; spec §6.1):
 //   x_i^l = M^l x_i + y_i u^l,   y_i^l = a^l y_i - <w^l, x_i>,   (query: y_t = 0)
 // with the recursion, for G^l = [[A, b], [c^T, d]] the layer's (D, D) update matrix,
-//   M' = (I + A) M - b w^T,  u' = (I + A) u + a b,  a' = (1 + d) a + <c, u>,  w' = (1 + d) w - M^T c
+//   M' = (I + A) M - b w^T,  u' = (I + A) u + a b,  a' = (1 + d) a + <c, u>,  w' = (1 + d) w - M^T
+//   c
 // from M^0 = I, u^0 = 0, a^0 = 1, w^0 = 0.
 // And the diagonal momentum form (Lemma 4.4 / A.1) of the same recursion, in its corrected form
 // (Gamma, Pi with M + u w*^T) and as printed (M + a u w*^T).
