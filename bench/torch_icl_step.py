@@ -23,6 +23,10 @@ import time
 import torch
 
 D_FEAT, N_CTX, LAYERS, BATCH, SIGMA_MAX = 10, 20, 4, 2048, 5.0
+# Nominal flops of one step: forward and backward of every per-sequence product (C = Z_ctx
+# Z_ctx^T, P C Q, G Z and their gradients) for all L layers, ~174 kFLOP per sequence; the issue
+# quotes about 370 MFLOP per step. Used only to print effective GFLOP/s.
+STEP_MFLOP = 370.0
 
 
 class Full(torch.nn.Module):
@@ -103,10 +107,14 @@ def main():
     result = {"torch_version": torch.__version__, "torch_seconds_per_step": {}, "attnlab_seconds_per_step": {}}
     for t in threads:
         result["torch_seconds_per_step"][t] = statistics.median(torch_t[t])
-        print(f"torch   threads={t}: {statistics.median(torch_t[t]):.5f} s/step  (rounds {torch_t[t]})")
+        tt = statistics.median(torch_t[t])
+        print(f"torch   threads={t}: {tt:.5f} s/step, {STEP_MFLOP / 1e3 / tt:.1f} GFLOP/s"
+              f"  (rounds {torch_t[t]})")
         if args.attnlab:
-            result["attnlab_seconds_per_step"][t] = statistics.median(ours_t[t])
-            print(f"attnlab threads={t}: {statistics.median(ours_t[t]):.5f} s/step  (rounds {ours_t[t]})")
+            ot = statistics.median(ours_t[t])
+            result["attnlab_seconds_per_step"][t] = ot
+            print(f"attnlab threads={t}: {ot:.5f} s/step, {STEP_MFLOP / 1e3 / ot:.1f} GFLOP/s"
+                  f"  (rounds {ours_t[t]})")
     if args.attnlab:
         best_torch = min(result["torch_seconds_per_step"].values())
         best_ours = min(result["attnlab_seconds_per_step"].values())

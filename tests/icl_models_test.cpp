@@ -3,6 +3,7 @@
 // bitwise determinism across thread counts.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -129,6 +130,65 @@ TEST(IclModels, FullLossGradientMatchesFiniteDifferences) {
   const auto r = check_gradient(loss, {{"P", p.P.data(), g.P.data(), p.P.size()},
                                        {"Q", p.Q.data(), g.Q.data(), p.Q.size()}});
   EXPECT_LT(r.max_rel_error(), tol::kGradCheck) << r.worst() << " (seeds 3/4)";
+}
+
+// The lane-interleaved training path (full_loss_grad) against the per-sequence reference, in
+// double, for depths that exercise the special last layer (L = 1, 2) and deep stacks, several
+// heads, a batch that leaves padded lanes and spans several reduction chunks.
+TEST(IclModels, FullLaneLossGradMatchesPerSequenceReference) {
+  struct Case {
+    int d, n, L, H;
+    std::size_t B;
+  };
+  for (const Case& k : {Case{10, 20, 4, 1, 300}, Case{10, 20, 1, 1, 37}, Case{3, 5, 2, 2, 13},
+                        Case{4, 7, 3, 2, 9}, Case{10, 20, 7, 1, 21}}) {
+    const int D = k.d + 1;
+    const std::uint64_t seed = static_cast<std::uint64_t>(k.L * 100 + k.H * 10 + k.d);
+    const auto p = random_full(k.L, k.H, D, 0.05, seed);
+    const auto Z = random_Z(k.d, k.n, seed + 1, k.B);
+    std::vector<double> y(k.B);
+    Rng rng = make_stream(seed, "test.target");
+    for (auto& v : y) v = normal(rng);
+    FullGrads<double> g(k.L, k.H, D), gr(k.L, k.H, D);
+    const double loss = full_loss_grad(p, k.n, k.B, Z.data(), y.data(), g);
+    const double loss_ref = full_loss_grad_reference(p, k.n, k.B, Z.data(), y.data(), gr);
+    EXPECT_NEAR(loss, loss_ref, tol::kSameMath * (1 + std::abs(loss_ref))) << "seed " << seed;
+    double scale = 0;
+    for (double v : gr.P) scale = std::max(scale, std::abs(v));
+    for (double v : gr.Q) scale = std::max(scale, std::abs(v));
+    for (std::size_t i = 0; i < g.P.size(); ++i) {
+      EXPECT_NEAR(g.P[i], gr.P[i], tol::kSameMath * (1 + scale)) << "seed " << seed << " P " << i;
+      EXPECT_NEAR(g.Q[i], gr.Q[i], tol::kSameMath * (1 + scale)) << "seed " << seed << " Q " << i;
+    }
+  }
+}
+
+// The float lane path (16 sequences per vector, in-register transposes) against the per-sequence
+// float reference, for full and partial groups.
+TEST(IclModels, FullLaneLossGradFloatMatchesReference) {
+  const int d = 10, n = 20, D = d + 1, L = 4;
+  const std::size_t B = 150;
+  const auto pd = random_full(L, 1, D, 0.05, 12);
+  FullParams<float> p(L, 1, D);
+  for (std::size_t i = 0; i < pd.P.size(); ++i) {
+    p.P[i] = static_cast<float>(pd.P[i]);
+    p.Q[i] = static_cast<float>(pd.Q[i]);
+  }
+  const auto Zd = random_Z(d, n, 13, B);
+  std::vector<float> Z(Zd.begin(), Zd.end()), y(B);
+  Rng rng = make_stream(14, "test.target");
+  for (auto& v : y) v = static_cast<float>(normal(rng));
+  FullGrads<float> g(L, 1, D), gr(L, 1, D);
+  const double loss = full_loss_grad(p, n, B, Z.data(), y.data(), g);
+  const double loss_ref = full_loss_grad_reference(p, n, B, Z.data(), y.data(), gr);
+  EXPECT_NEAR(loss, loss_ref, tol::kFloatVsDouble * (1 + std::abs(loss_ref))) << "seeds 12/13/14";
+  double scale = 0;
+  for (float v : gr.P) scale = std::max(scale, static_cast<double>(std::abs(v)));
+  for (float v : gr.Q) scale = std::max(scale, static_cast<double>(std::abs(v)));
+  for (std::size_t i = 0; i < g.P.size(); ++i) {
+    EXPECT_NEAR(g.P[i], gr.P[i], tol::kFloatVsDouble * scale) << "seeds 12/13/14, P " << i;
+    EXPECT_NEAR(g.Q[i], gr.Q[i], tol::kFloatVsDouble * scale) << "seeds 12/13/14, Q " << i;
+  }
 }
 
 DiagParams<double> random_diag(int L, int H, bool gdpp, std::uint64_t seed) {

@@ -25,21 +25,12 @@ Outcome run_step_timing(const RunContext& ctx) {
   const std::vector<ParamBlock<float>> blocks = {{"P", fp.P.data(), fg.P.data(), fp.P.size()},
                                                  {"Q", fp.Q.data(), fg.Q.data(), fp.Q.size()}};
   Adam<float> adam;
-  Eigen::MatrixXd tokens(D, static_cast<Eigen::Index>(B) * N);
-  Eigen::VectorXd target(static_cast<Eigen::Index>(B));
-  std::vector<float> Zf(static_cast<std::size_t>(tokens.size())), yf(B);
+  std::vector<float> Zf(B * static_cast<std::size_t>(D * N)), yf(B);
   const std::uint64_t data_seed = stream_seed(ctx.seed, "icl.speed.data");
   auto step = [&](std::int64_t s) {
-    regression_batch(spec, data_seed, static_cast<std::uint64_t>(s) * B,
-                     {tokens, target, nullptr, nullptr});
-    parallel_for(
-        Zf.size(),
-        [&](std::size_t b, std::size_t e) {
-          for (std::size_t i = b; i < e; ++i) Zf[i] = static_cast<float>(tokens.data()[i]);
-        },
-        4096);
-    for (std::size_t i = 0; i < B; ++i)
-      yf[i] = static_cast<float>(target(static_cast<Eigen::Index>(i)));
+    // the same batch as regression_batch (synth/regression.h), straight to float
+    regression_batch_float(spec, data_seed, static_cast<std::uint64_t>(s) * B, B, Zf.data(),
+                           yf.data());
     fg.set_zero();
     const double loss = full_loss_grad(fp, n, B, Zf.data(), yf.data(), fg);
     clip_global_norm(blocks, 10.0);

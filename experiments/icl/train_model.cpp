@@ -61,18 +61,12 @@ TrainedModel train_model(const TrainSpec& spec, std::uint64_t seed,
   opt.schedule.total_steps = spec.steps;
   opt.clip_norm = spec.clip;
   opt.log_every = std::max<std::int64_t>(1, spec.steps / 50);
-  const auto B = static_cast<Eigen::Index>(spec.batch);
-  Eigen::MatrixXd tokens(D, B * N);
-  Eigen::VectorXd target(B);
-  std::vector<float> Zf(static_cast<std::size_t>(tokens.size())), yf(spec.batch);
+  std::vector<float> Zf(spec.batch * static_cast<std::size_t>(D * N)), yf(spec.batch);
   const std::uint64_t data_seed = stream_seed(seed, "icl.train.data");
   auto step_fn = [&](std::int64_t s) {
-    regression_batch(spec.data, data_seed, static_cast<std::uint64_t>(s) * spec.batch,
-                     {tokens, target, nullptr, nullptr});
-    for (Eigen::Index i = 0; i < tokens.size(); ++i)
-      Zf[static_cast<std::size_t>(i)] = static_cast<float>(tokens.data()[i]);
-    for (Eigen::Index i = 0; i < B; ++i)
-      yf[static_cast<std::size_t>(i)] = static_cast<float>(target(i));
+    // The same numbers as regression_batch rounded to float, drawn 8 streams at a time.
+    regression_batch_float(spec.data, data_seed, static_cast<std::uint64_t>(s) * spec.batch,
+                           spec.batch, Zf.data(), yf.data());
     return is_full ? full_loss_grad(fp, n, spec.batch, Zf.data(), yf.data(), fg)
                    : diag_loss_grad(dp, d, n, spec.batch, Zf.data(), yf.data(), dg);
   };

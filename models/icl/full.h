@@ -77,9 +77,16 @@ std::vector<double> full_forward_reference(const FullParams<double>& params, int
 // Batched training objective: mean over the batch of 1/2 (y_hat - y_t)^2, gradients of that mean
 // accumulated into grads. Z0s: batch blocks of (D, N); targets: batch. Parallel over fixed chunks
 // of sequences, partial gradients summed in chunk order: identical bits for any thread count.
+// Lane-interleaved kernels (16 float / 8 double sequences per SIMD vector, small_gemm.h); the
+// last layer computes only the query's label. Agrees with the reference up to rounding.
 template <class T>
 double full_loss_grad(const FullParams<T>& params, int n, std::size_t batch, const T* Z0s,
                       const T* targets, FullGrads<T>& grads);
+
+// The same objective sequence by sequence through full_forward / full_backward.
+template <class T>
+double full_loss_grad_reference(const FullParams<T>& params, int n, std::size_t batch,
+                                const T* Z0s, const T* targets, FullGrads<T>& grads);
 
 // Readouts after every layer: out is (batch, L) row-major, out[b*L + l-1] = y_hat after layer l.
 template <class T>
