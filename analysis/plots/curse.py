@@ -65,7 +65,7 @@ def plot_e3(result, base):
         ax.set_xlabel("width m")
         ax.set_ylabel("OOD MSE (median over seeds)")
         ax.set_title(f"variant {v}, n={n}, T={runs[0]['checkpoints'][0]['t']}")
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)
     return _save(fig, base)
 
 
@@ -81,9 +81,11 @@ def plot_e4(result, base):
             ms, ys = _median_by_m(runs, v, n, lambda r: r["checkpoints"][0][key])
             sel = [(m, y) for m, y in zip(ms, ys) if (key != "R" or m >= 256) and y > 0]
             slope = np.polyfit(np.log([s[0] for s in sel]), np.log([s[1] for s in sel]), 1)[0] if len(sel) > 1 else float("nan")
-            ax.loglog(ms, ys, "o-", label=f"{v}: slope {slope:.2f}")
-            ax.set_title(name)
+            fit_range = "m >= 256" if key == "R" else "all m"
+            ax.loglog(ms, ys, "o-", label=f"{v}: fitted slope {slope:.2f} ({fit_range})")
+            ax.set_title(name + f" at T={runs[0]['checkpoints'][0]['t']}", fontsize=10)
             ax.set_xlabel("width m")
+            ax.set_ylabel("median over seeds")
     ref = np.array(sorted({r["m"] for r in runs}), dtype=float)
     axes[0].loglog(ref, ref ** -0.5 * (axes[0].get_lines()[0].get_ydata()[0] * ref[0] ** 0.5), "k:", label="m^-1/2")
     for ax in axes:
@@ -94,14 +96,18 @@ def plot_e4(result, base):
         ms, ys = _median_by_m(runs, v, n, lambda r: r["checkpoints"][0]["net_vs_ntk_ood"])
         ax.loglog(ms, ys, "o-", label=f"variant {v}")
     ax.set_xlabel("width m")
-    ax.set_ylabel("|f_net - f_NTK| / |f_NTK| on OOD")
+    ax.set_ylabel("|f_net - f_NTK| / |f_NTK| on OOD (median over seeds)")
+    ax.set_title(f"trained net vs linearised (NTK) predictor, T={runs[0]['checkpoints'][0]['t']}",
+                 fontsize=10)
     ax.legend()
     files += _save(fig, base, "_net_vs_ntk")
     return files
 
 
 def plot_e5(result, base):
-    runs = [r for r in _runs(result)]
+    # Only the paper's init w_r(0) ~ N(0, 1) (Def D.2); the E5b init-scale sweep of the literal
+    # claim is in its metrics. Results written before runs carried init_scale are all drawn.
+    runs = [r for r in _runs(result) if r.get("init_scale", 1.0) == 1.0]
     if not runs:
         return []
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
@@ -114,13 +120,15 @@ def plot_e5(result, base):
         k = len(ts)
         for ax, key in [(axes[0], "step_agree"), (axes[1], "drift_agree")]:
             vals = np.median([r[key][:k] for r in rs if len(r[key]) >= k], axis=0)
-            ax.semilogx(ts, vals, "o-", ms=3, label=f"{v}, m={m}")
+            first = 1 if key == "drift_agree" else 0  # w(0) - w(0) = 0 has no sign
+            ax.semilogx(ts[first:], vals[first:], "o-" if v == "A" else "s--", ms=3,
+                        label=f"{v}, m={m}")
     for ax, name in [(axes[0], "step_agree(t): sign(-dL/dw_r) = a_r"),
                      (axes[1], "drift_agree(t): sign(w_r(t)-w_r(0)) = a_r")]:
         ax.axhline(0.5, color="k", lw=0.5, ls=":")
-        ax.set_xlabel("GD step t (0 shown at 0.5)")
+        ax.set_xlabel("GD step t (t = 0 drawn at 0.5); median over seeds")
         ax.set_ylabel("fraction of neurons")
-        ax.set_title(name, fontsize=9)
+        ax.set_title(name + ", init w(0) ~ N(0, 1)", fontsize=9)
         ax.legend(fontsize=6)
     return _save(fig, base)
 
@@ -136,7 +144,12 @@ def plot_e6(result, base):
         line, = ax.plot(w[order], np.array(c["mean_sd"])[order], "o-", label=f"d={c['d']}")
         ax.axhline(1.0 / c["d"], color=line.get_color(), ls=":", lw=0.8)
     ax.set_xscale("symlog", linthresh=0.05)
-    ax.set_xlabel("w")
+    grid = sorted({w for c in curves for w in c["w"]})
+    ax.set_xticks(grid)
+    ax.set_xticklabels([f"{w:g}" for w in grid], rotation=45, fontsize=8)
+    ax.minorticks_off()
+    ax.axvline(0, color="k", lw=0.5)
+    ax.set_xlabel("w (symlog axis)")
     ax.set_ylabel("E[softmax_d(x_d w x)]  (dotted: 1/d)")
     ax.set_title("x ~ N(0, I_d)")
     ax.legend()
@@ -146,15 +159,25 @@ def plot_e6(result, base):
 def plot_e7_rank(result, base):
     spectra = result.get("data", {}).get("spectra", [])
     fig, ax = plt.subplots(figsize=(6, 4))
+    # H(0) depends on the inputs only, whose law is the same in A and B: identical spectra are
+    # drawn once, labelled with every variant that has them.
+    merged = []
     for s in spectra:
+        same = next((t for t in merged if t["n"] == s["n"] and t["normalized"] == s["normalized"]), None)
+        if same is None:
+            merged.append({"n": s["n"], "normalized": s["normalized"], "variants": [s["variant"]]})
+        else:
+            same["variants"].append(s["variant"])
+    for s in merged:
         vals = np.clip(np.array(s["normalized"]), 1e-20, None)
-        ax.semilogy(np.arange(1, len(vals) + 1), vals, ".-", label=f"{s['variant']}, n={s['n']}")
+        ax.semilogy(np.arange(1, len(vals) + 1), vals, "o-", ms=3,
+                    label=f"{'+'.join(s['variants'])}, n={s['n']}")
     ax.axhline(1e-6, color="k", ls=":", lw=0.8)
     ax.set_xscale("log")
     ax.set_xlabel("eigenvalue index")
     ax.set_ylabel("lambda_j / lambda_max (clipped at 1e-20)")
-    ax.set_title("NTK spectrum H(0), paired init")
-    ax.legend(fontsize=6)
+    ax.set_title("NTK spectrum of H(0), paired init (dotted: effective-rank cutoff 1e-6)", fontsize=9)
+    ax.legend(fontsize=7)
     return _save(fig, base)
 
 
@@ -187,11 +210,12 @@ def plot_e8(result, base):
             ax.bar(x + off, np.median([r[key] for r in rs], axis=0), width=0.25, label=label)
         ax.set_yscale("log")
         ax.set_xticks(x)
-        ax.set_xticklabels([f"Q{q + 1}" for q in range(4)])
-        ax.set_xlabel("quartile of |x_d| on the OOD set (increasing)")
+        edges = np.median([r["xd_bin_edges"] for r in rs], axis=0)
+        ax.set_xticklabels([f"Q{q + 1}\n|x_d| <= {e:.2g}" for q, e in enumerate(edges)], fontsize=8)
+        ax.set_xlabel("quartile of |x_d| on the OOD set")
         ax.set_ylabel("OOD MSE in the bin (median over seeds)")
-        ax.set_title(f"variant {v}, m={m}")
-        ax.legend(fontsize=7)
+        ax.set_title(f"variant {v}, m={m}, T={rs[0]['checkpoints'][-1]['t']}")
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3)
     return _save(fig, base)
 
 
@@ -225,6 +249,52 @@ def plot_e9(result, base):
     return _save(fig, base)
 
 
+_E10_LABELS = {"attn_gd": "attention\n(GD, E3)", "attn_adam": "attention\n(Adam)",
+               "diff": "differential\nattention", "posbias": "positional\nlogit bias"}
+
+
+def plot_e10(result, base):
+    """OOD MSE per remedy toy: mean over seeds with the 95% t-interval, every seed as a dot, and
+    the residual linear model and the zero predictor as horizontal lines (means over seeds)."""
+    data = result.get("data", {})
+    rows, baselines = data.get("rows", []), data.get("baselines", [])
+    per_seed = result.get("per_seed", {})
+    vs = sorted({r["variant"] for r in rows})
+    if not vs:
+        return []
+    fig, axes = plt.subplots(1, len(vs), figsize=(6.5 * len(vs), 4.6), squeeze=False)
+    for ax, v in zip(axes[0], vs):
+        rs = [r for r in rows if r["variant"] == v]
+        x = np.arange(len(rs))
+        for i, r in enumerate(rs):
+            rec = per_seed.get(f"ood_mse_{r['model']}_{v}", {})
+            mean = rec.get("mean", float(np.mean(r["ood"])))
+            lo, hi = rec.get("ci95", [mean, mean])
+            # a t-interval can reach below 0 on a log axis: clip the whisker at the smallest seed
+            lo = max(lo, min(r["ood"]) * 0.9)
+            ax.errorbar([i], [mean], yerr=[[mean - lo], [hi - mean]], fmt="o", color="C0",
+                        capsize=4, ms=7, label="OOD MSE, mean and 95% CI" if i == 0 else None)
+            ax.plot(np.full(len(r["ood"]), i + 0.15), r["ood"], ".", color="C0", alpha=0.5,
+                    label="OOD MSE, each seed" if i == 0 else None)
+            ax.plot([i - 0.15], [np.mean(r["id"])], "D", mfc="none", color="C2",
+                    label="ID MSE, mean" if i == 0 else None)
+        b = next((b for b in baselines if b["variant"] == v), None)
+        if b is not None:
+            ax.axhline(np.mean(b["linear"]), color="C1", ls="--",
+                       label=f"residual linear (LS) {np.mean(b['linear']):.2g}")
+            ax.axhline(np.mean(b["zero"]), color="k", ls=":",
+                       label=f"zero predictor {np.mean(b['zero']):.2g}")
+        ax.set_xticks(x)
+        ax.set_xticklabels([_E10_LABELS.get(r["model"], r["model"].replace("patch", "patches\np = "))
+                            for r in rs], fontsize=8)
+        ax.set_yscale("log")
+        ax.set_ylabel("MSE")
+        ax.set_title(f"variant {v}: m={data.get('m')}, n={data.get('n')}, {data.get('steps')} steps, "
+                     f"{len(rs[0]['ood'])} seeds", fontsize=9)
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3)
+    return _save(fig, base)
+
+
 PLOTS = {
     "curse_e2_linear": plot_e2,
     "curse_e3_ood": plot_e3,
@@ -235,4 +305,5 @@ PLOTS = {
     "curse_e7_convergence": plot_e7_conv,
     "curse_e8_gating": plot_e8,
     "curse_e9_case": plot_e9,
+    "curse_e10_remedies": plot_e10,
 }

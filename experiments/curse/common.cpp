@@ -209,7 +209,7 @@ nlohmann::json to_json(const RunRecord& r) {
                   {"R", c.R}, {"kernel_change", c.kernel_change},
                   {"train_loss_ratio", c.train_loss_ratio}});
   return {{"variant", to_string(r.config.spec.variant)}, {"m", r.config.m}, {"n", r.config.n},
-          {"seed", r.config.seed}, {"eta", r.eta}, {"lambda_max", r.lambda_max},
+          {"seed", r.config.seed}, {"init_scale", r.config.init_scale}, {"eta", r.eta}, {"lambda_max", r.lambda_max},
           {"lambda_min", r.lambda_min}, {"effective_rank", r.effective_rank},
           {"checkpoints", ck}, {"ood_lin", r.ood_lin}, {"id_lin", r.id_lin},
           {"ood_zero", r.ood_zero}, {"id_zero", r.id_zero}, {"ood_ntk_inf", r.ood_ntk_inf},

@@ -11,6 +11,7 @@ std::vector<ExperimentKind> linear_experiments();     // E2 (linear_kinds.cpp)
 std::vector<ExperimentKind> softmax_experiments();    // E6 (softmax_kinds.cpp)
 std::vector<ExperimentKind> convergence_experiments();  // E7 (convergence_kinds.cpp)
 std::vector<ExperimentKind> sec71_experiments();      // E9 (sec71_kinds.cpp)
-std::vector<ExperimentKind> remedy_experiments();     // E3b, E10 (remedy_kinds.cpp)
+std::vector<ExperimentKind> remedy_experiments();     // E3b (remedy_kinds.cpp)
+std::vector<ExperimentKind> e10_experiments();        // E10 remedy toys (e10_kinds.cpp)
 
 }  // namespace attnlab::curse
