@@ -55,8 +55,8 @@ Eigen::MatrixXd ntk_infinite_width(const std::function<Eigen::VectorXd(double)>&
 struct KernelSpectrum {
   Eigen::VectorXd normalized;  // (n) eigenvalues / lambda_max, descending
   double lambda_min = 0, lambda_max = 0;
-  double ratio = 0;            // lambda_min / lambda_max
-  int effective_rank = 0;      // eigenvalues > rel_cutoff * lambda_max
+  double ratio = 0;        // lambda_min / lambda_max
+  int effective_rank = 0;  // eigenvalues > rel_cutoff * lambda_max
 };
 KernelSpectrum ntk_spectrum(const Eigen::VectorXd& ascending_values, double rel_cutoff = 1e-6);
 

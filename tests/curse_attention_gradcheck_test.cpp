@@ -33,8 +33,8 @@ TEST(CurseAttentionNet, GradientMatchesFiniteDifferences) {
     curse::AttnNetGrads g{Eigen::VectorXd::Zero(10), Eigen::VectorXd::Zero(10)};
     curse::backward(p, cache, F - y, g);
     auto loss = [&] { return curse::half_sum_loss(curse::predict(p, X), y); };
-    const GradCheckResult res = check_gradient(
-        loss, {GradBlock{"w", p.w.data(), g.w.data(), 10}, GradBlock{"a", p.a.data(), g.a.data(), 10}});
+    const GradCheckResult res = check_gradient(loss, {GradBlock{"w", p.w.data(), g.w.data(), 10},
+                                                      GradBlock{"a", p.a.data(), g.a.data(), 10}});
     EXPECT_LT(res.max_rel_error(), curse_tol::kGradcheck) << "seed " << seed << " " << res.worst();
   }
 }
@@ -119,8 +119,9 @@ TEST(CurseMultiAttention, ClosedFormGradientMatchesFiniteDifferences) {
       return curse::multi_attn_forward(p, X, c).cwiseProduct(G).sum();  // dLoss/dAttn = G
     };
     const auto sz = static_cast<std::size_t>(d * d);
-    const GradCheckResult res = check_gradient(
-        loss, {GradBlock{"W", p.W.data(), g.W.data(), sz}, GradBlock{"Wv", p.Wv.data(), g.Wv.data(), sz}});
+    const GradCheckResult res =
+        check_gradient(loss, {GradBlock{"W", p.W.data(), g.W.data(), sz},
+                              GradBlock{"Wv", p.Wv.data(), g.Wv.data(), sz}});
     EXPECT_LT(res.max_rel_error(), curse_tol::kGradcheck) << "seed " << seed << " " << res.worst();
   }
 }

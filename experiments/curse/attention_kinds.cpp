@@ -16,11 +16,13 @@ std::vector<ParamSpec> sweep_schema() {
       p_strings("variants", {"A", "B"}).describe("SSM presets (spec §1.5)"),
       p_ints("ms", 2, 65536).describe("widths m (even: paired init)"),
       p_int("n", 4, 100000).describe("training points"),
-      p_ints("n_sweep", 4, 100000).optional(nlohmann::json::array())
+      p_ints("n_sweep", 4, 100000)
+          .optional(nlohmann::json::array())
           .describe("extra training-set sizes, run at width n_sweep_m"),
       p_int("n_sweep_m", 2, 65536).optional(256),
       p_ints("checkpoints", 1, 10000000).describe("GD steps at which to evaluate; last = T"),
-      p_int("long_max_m", 2, 65536).optional(65536)
+      p_int("long_max_m", 2, 65536)
+          .optional(65536)
           .describe("widths above this (and the n_sweep runs) stop at the first checkpoint"),
       p_int("seeds", 1, 100),
       p_int("d", 2, 64).optional(8),
@@ -28,7 +30,8 @@ std::vector<ParamSpec> sweep_schema() {
       p_real("sigma", 0, 10).optional(0.01),
       p_int("n_test", 10, 1000000).optional(4000),
       p_real("eta_factor", 1e-6, 2).optional(0.5).describe("eta = eta_factor / lambda_max(H(0))"),
-      p_reals("init_scales", 1e-6, 100).optional(nlohmann::json::array({1.0}))
+      p_reals("init_scales", 1e-6, 100)
+          .optional(nlohmann::json::array({1.0}))
           .describe("w_r(0) ~ N(0, s^2)"),
       p_bool("ntk").optional(true),
   };
@@ -52,13 +55,15 @@ Sweep run_sweep(const RunContext& ctx) {
     for (double s : P.reals("init_scales"))
       for (int k = 0; k < seeds; ++k) {
         for (auto m : P.ints("ms")) jobs.push_back({v, static_cast<int>(m), P.i32("n"), s, k});
-        for (auto n : P.ints("n_sweep")) jobs.push_back({v, P.i32("n_sweep_m"), static_cast<int>(n), s, k});
+        for (auto n : P.ints("n_sweep"))
+          jobs.push_back({v, P.i32("n_sweep_m"), static_cast<int>(n), s, k});
       }
   double total = 0, done = 0;
   for (const auto& j : jobs) total += static_cast<double>(j.m) * j.n;
   Sweep sw;
   for (const auto& j : jobs) {
-    ctx.progress(done / total, j.variant + " m=" + std::to_string(j.m) + " n=" + std::to_string(j.n));
+    ctx.progress(done / total,
+                 j.variant + " m=" + std::to_string(j.m) + " n=" + std::to_string(j.n));
     RunConfig c;
     c.spec.variant = parse_ssm_variant(j.variant);
     c.spec.d = P.i32("d");
@@ -97,7 +102,8 @@ std::vector<Group> groups(const Sweep& sw) {
   for (const auto& r : sw.runs) {
     const std::string v = to_string(r.config.spec.variant);
     auto it = std::find_if(out.begin(), out.end(), [&](const Group& g) {
-      return g.variant == v && g.m == r.config.m && g.n == r.config.n && g.scale == r.config.init_scale;
+      return g.variant == v && g.m == r.config.m && g.n == r.config.n &&
+             g.scale == r.config.init_scale;
     });
     if (it == out.end()) {
       out.push_back({v, r.config.m, r.config.n, r.config.init_scale, {}});
@@ -140,19 +146,24 @@ Outcome run_e3(const RunContext& ctx) {
   for (const auto& g : groups(sw)) {
     for (const auto& ck : g.runs.front()->checkpoints) {
       const int t = ck.t;
-      const double ratio = median(collect(g, [&](const RunRecord& r) { return at(r, t).ood_attn / r.ood_lin; }));
-      const double vs_zero = median(collect(g, [&](const RunRecord& r) { return at(r, t).ood_attn / r.ood_zero; }));
+      const double ratio =
+          median(collect(g, [&](const RunRecord& r) { return at(r, t).ood_attn / r.ood_lin; }));
+      const double vs_zero =
+          median(collect(g, [&](const RunRecord& r) { return at(r, t).ood_attn / r.ood_zero; }));
       min_ratio = std::min(min_ratio, ratio);
       min_vs_zero = std::min(min_vs_zero, vs_zero);
     }
     const int T = g.runs.front()->last().t;
     const std::string k = tag(g);
-    out.metric("ood_attn_" + k, median(collect(g, [](const RunRecord& r) { return r.last().ood_attn; })));
+    out.metric("ood_attn_" + k,
+               median(collect(g, [](const RunRecord& r) { return r.last().ood_attn; })));
     out.metric("ood_lin_" + k, median(collect(g, [](const RunRecord& r) { return r.ood_lin; })));
     out.metric("ood_zero_" + k, median(collect(g, [](const RunRecord& r) { return r.ood_zero; })));
-    out.metric("id_attn_" + k, median(collect(g, [](const RunRecord& r) { return r.last().id_attn; })));
+    out.metric("id_attn_" + k,
+               median(collect(g, [](const RunRecord& r) { return r.last().id_attn; })));
     out.metric("id_lin_" + k, median(collect(g, [](const RunRecord& r) { return r.id_lin; })));
-    out.metric("ood_ntk_inf_" + k, median(collect(g, [](const RunRecord& r) { return r.ood_ntk_inf; })));
+    out.metric("ood_ntk_inf_" + k,
+               median(collect(g, [](const RunRecord& r) { return r.ood_ntk_inf; })));
     out.metric("ood_gap_" + k, median(collect(g, [](const RunRecord& r) {
                  return (r.last().ood_attn / r.ood_lin) / (r.last().id_attn / r.id_lin);
                })));
@@ -182,7 +193,8 @@ Outcome run_e4(const RunContext& ctx) {
       ms.push_back(g.m);
       R.push_back(median(collect(g, [&](const RunRecord& r) { return at(r, t).R; })));
       kc.push_back(median(collect(g, [&](const RunRecord& r) { return at(r, t).kernel_change; })));
-      nvn.push_back(median(collect(g, [&](const RunRecord& r) { return at(r, t).net_vs_ntk_ood; })));
+      nvn.push_back(
+          median(collect(g, [&](const RunRecord& r) { return at(r, t).net_vs_ntk_ood; })));
       const double rel = median(collect(g, [&](const RunRecord& r) {
         return std::abs(at(r, t).ood_attn - at(r, t).ood_ntk) / at(r, t).ood_ntk;
       }));
@@ -198,7 +210,8 @@ Outcome run_e4(const RunContext& ctx) {
       if (g.m == 1024) nvn1024 = std::max(nvn1024, nvn.back());
       if (g.m == gs.back().m) nvn4096 = std::max(nvn4096, nvn.back());  // widest width
       if (g.m == gs.back().m && g.variant == v)
-        out.seeds("R_" + k, collect(g, [&](const RunRecord& r) { return at(r, t).R; }), Aggregate::Median);
+        out.seeds("R_" + k, collect(g, [&](const RunRecord& r) { return at(r, t).R; }),
+                  Aggregate::Median);
     }
     if (ms.empty()) continue;
     for (std::size_t j = 1; j < ms.size(); ++j)
@@ -236,14 +249,16 @@ double at_time(const RunRecord& r, const std::vector<double>& series, int t) {
 Outcome run_e5(const RunContext& ctx) {
   const Sweep sw = run_sweep(ctx);
   Outcome out;
-  double step0 = INFINITY, drift10 = INFINITY, sign_max = 0, sign_min = 1, mass_min_count = INFINITY;
+  double step0 = INFINITY, drift10 = INFINITY, sign_max = 0, sign_min = 1,
+         mass_min_count = INFINITY;
   double sign_all = 0;
   for (const auto& g : groups(sw)) {
     const std::string k = tag(g) + "_s" + std::to_string(g.scale);
     const auto s0 = collect(g, [](const RunRecord& r) { return at_time(r, r.step_agree, 0); });
     const auto d10 = collect(g, [](const RunRecord& r) { return at_time(r, r.drift_agree, 10); });
     const auto sT = collect(g, [](const RunRecord& r) { return r.sign_agree_T; });
-    const auto mass = collect(g, [](const RunRecord& r) { return r.mass_neg < r.mass_pos ? 1.0 : 0.0; });
+    const auto mass =
+        collect(g, [](const RunRecord& r) { return r.mass_neg < r.mass_pos ? 1.0 : 0.0; });
     out.metric("step_agree0_" + k, *std::min_element(s0.begin(), s0.end()));
     out.metric("drift_agree10_" + k, *std::min_element(d10.begin(), d10.end()));
     out.metric("sign_agree_T_" + k, median(sT));
@@ -301,8 +316,10 @@ Outcome run_e8(const RunContext& ctx) {
     p_y_max = std::max(p_y_max, *std::max_element(py.begin(), py.end()));
     out.metric("p_ood_sign_xd_" + k, median(pxd));
     out.metric("p_ood_sign_y_" + k, median(py));
-    out.metric("p_id_sign_y_" + k, median(collect(g, [](const RunRecord& r) { return r.p_id_sign_y; })));
-    out.metric("corr_id_f_xd_" + k, median(collect(g, [](const RunRecord& r) { return r.corr_id_f_xd; })));
+    out.metric("p_id_sign_y_" + k,
+               median(collect(g, [](const RunRecord& r) { return r.p_id_sign_y; })));
+    out.metric("corr_id_f_xd_" + k,
+               median(collect(g, [](const RunRecord& r) { return r.corr_id_f_xd; })));
     out.metric("p_ood_lin_sign_y_" + k,
                median(collect(g, [](const RunRecord& r) { return r.p_ood_lin_sign_y; })));
     for (std::size_t q = 0; q < 4; ++q)
@@ -319,7 +336,8 @@ Outcome run_e8(const RunContext& ctx) {
 
 std::vector<ExperimentKind> attention_experiments() {
   return {
-      {"curse_e3_ood", "Trained attention vs residual linear vs zero predictor on sign-inconsistent OOD data",
+      {"curse_e3_ood",
+       "Trained attention vs residual linear vs zero predictor on sign-inconsistent OOD data",
        sweep_schema(), run_e3},
       {"curse_e4_lazy", "Weight movement, kernel change and net-vs-NTK distance vs width",
        sweep_schema(), run_e4},

@@ -139,88 +139,114 @@ RunRecord run_attention(const RunConfig& c) {
     if (t <= T) rec.log_times.push_back(t);
   AttnNetParams p = p0;
   std::size_t next_ckpt = 0, next_log = 0;
-  train_gd(p, train.X, train.y, rec.eta, T,
-           [&](int t, const AttnNetParams& pt, const Eigen::VectorXd& F, const Eigen::VectorXd& g) {
-             if (next_log < rec.log_times.size() && rec.log_times[next_log] == t) {
-               ++next_log;
-               rec.loss_ratio_log.push_back(half_sum_loss(F, train.y) / L0);
-               rec.drift_agree.push_back(sign_agreement(pt.w - p0.w, pt.a));
-               // At t = T no gradient is passed; evaluate it from the same state.
-               if (g.size() > 0) {
-                 rec.step_agree.push_back(sign_agreement(-g, pt.a));
-               } else {
-                 AttnNetCache cache;
-                 AttnNetGrads gg{Eigen::VectorXd::Zero(pt.width()), Eigen::VectorXd::Zero(pt.width())};
-                 const Eigen::VectorXd Ft = forward(pt, train.X, cache);
-                 backward(pt, cache, Ft - train.y, gg);
-                 rec.step_agree.push_back(sign_agreement(-gg.w, pt.a));
-               }
-             }
-             if (next_ckpt >= c.checkpoints.size() || c.checkpoints[next_ckpt] != t) return;
-             ++next_ckpt;
-             Checkpoint ck;
-             ck.t = t;
-             const Eigen::VectorXd f_ood = predict(pt, ood.data.X);
-             ck.ood_attn = mse(f_ood, ood.data.y);
-             ck.id_attn = mse(predict(pt, id.data.X), id.data.y);
-             ck.R = (pt.w - p0.w).cwiseAbs().maxCoeff();
-             ck.train_loss_ratio = half_sum_loss(F, train.y) / L0;
-             if (c.ntk) {
-               const double tt = static_cast<double>(t);
-               const Eigen::VectorXd f_ntk = ood.f0 + ntk_gd_predict(eig, ood.K, r0, rec.eta, tt);
-               ck.ood_ntk = mse(f_ntk, ood.data.y);
-               ck.id_ntk = mse(id.f0 + ntk_gd_predict(eig, id.K, r0, rec.eta, tt), id.data.y);
-               ck.net_vs_ntk_ood = (f_ood - f_ntk).norm() / f_ntk.norm();
-               ck.kernel_change = ntk_relative_change(ntk_gram(jacobian_t(pt, train.X)), H0);
-             }
-             rec.checkpoints.push_back(ck);
-             if (t != T) return;
-             // Final-state diagnostics (E5 literal, Thm 5.3 mass, E8 sign test and quartiles).
-             rec.sign_agree_T = sign_agreement(pt.w, pt.a);
-             const Eigen::VectorXd mass = last_position_mass(pt, ood.data.X);
-             double mn = 0, mp = 0, cn = 0, cp = 0;
-             for (Eigen::Index r = 0; r < pt.width(); ++r) {
-               if (pt.a[r] < 0) {
-                 mn += mass[r];
-                 cn += 1;
-               } else {
-                 mp += mass[r];
-                 cp += 1;
-               }
-             }
-             rec.mass_neg = mn / cn;
-             rec.mass_pos = mp / cp;
-             const Eigen::Index d = ood.data.X.rows();
-             rec.p_ood_sign_xd = sign_agreement(f_ood, ood.data.X.row(d - 1).transpose());
-             rec.p_ood_sign_y = sign_agreement(f_ood, ood.data.y);
-             const Eigen::VectorXd f_id = predict(pt, id.data.X);
-             rec.p_id_sign_y = sign_agreement(f_id, id.data.y);
-             rec.corr_id_f_xd = correlation(f_id, id.data.X.row(d - 1).transpose());
-             quartiles(ood.data, f_ood, f_lin_ood, rec);
-           });
+  train_gd(
+      p, train.X, train.y, rec.eta, T,
+      [&](int t, const AttnNetParams& pt, const Eigen::VectorXd& F, const Eigen::VectorXd& g) {
+        if (next_log < rec.log_times.size() && rec.log_times[next_log] == t) {
+          ++next_log;
+          rec.loss_ratio_log.push_back(half_sum_loss(F, train.y) / L0);
+          rec.drift_agree.push_back(sign_agreement(pt.w - p0.w, pt.a));
+          // At t = T no gradient is passed; evaluate it from the same state.
+          if (g.size() > 0) {
+            rec.step_agree.push_back(sign_agreement(-g, pt.a));
+          } else {
+            AttnNetCache cache;
+            AttnNetGrads gg{Eigen::VectorXd::Zero(pt.width()), Eigen::VectorXd::Zero(pt.width())};
+            const Eigen::VectorXd Ft = forward(pt, train.X, cache);
+            backward(pt, cache, Ft - train.y, gg);
+            rec.step_agree.push_back(sign_agreement(-gg.w, pt.a));
+          }
+        }
+        if (next_ckpt >= c.checkpoints.size() || c.checkpoints[next_ckpt] != t) return;
+        ++next_ckpt;
+        Checkpoint ck;
+        ck.t = t;
+        const Eigen::VectorXd f_ood = predict(pt, ood.data.X);
+        ck.ood_attn = mse(f_ood, ood.data.y);
+        ck.id_attn = mse(predict(pt, id.data.X), id.data.y);
+        ck.R = (pt.w - p0.w).cwiseAbs().maxCoeff();
+        ck.train_loss_ratio = half_sum_loss(F, train.y) / L0;
+        if (c.ntk) {
+          const double tt = static_cast<double>(t);
+          const Eigen::VectorXd f_ntk = ood.f0 + ntk_gd_predict(eig, ood.K, r0, rec.eta, tt);
+          ck.ood_ntk = mse(f_ntk, ood.data.y);
+          ck.id_ntk = mse(id.f0 + ntk_gd_predict(eig, id.K, r0, rec.eta, tt), id.data.y);
+          ck.net_vs_ntk_ood = (f_ood - f_ntk).norm() / f_ntk.norm();
+          ck.kernel_change = ntk_relative_change(ntk_gram(jacobian_t(pt, train.X)), H0);
+        }
+        rec.checkpoints.push_back(ck);
+        if (t != T) return;
+        // Final-state diagnostics (E5 literal, Thm 5.3 mass, E8 sign test and quartiles).
+        rec.sign_agree_T = sign_agreement(pt.w, pt.a);
+        const Eigen::VectorXd mass = last_position_mass(pt, ood.data.X);
+        double mn = 0, mp = 0, cn = 0, cp = 0;
+        for (Eigen::Index r = 0; r < pt.width(); ++r) {
+          if (pt.a[r] < 0) {
+            mn += mass[r];
+            cn += 1;
+          } else {
+            mp += mass[r];
+            cp += 1;
+          }
+        }
+        rec.mass_neg = mn / cn;
+        rec.mass_pos = mp / cp;
+        const Eigen::Index d = ood.data.X.rows();
+        rec.p_ood_sign_xd = sign_agreement(f_ood, ood.data.X.row(d - 1).transpose());
+        rec.p_ood_sign_y = sign_agreement(f_ood, ood.data.y);
+        const Eigen::VectorXd f_id = predict(pt, id.data.X);
+        rec.p_id_sign_y = sign_agreement(f_id, id.data.y);
+        rec.corr_id_f_xd = correlation(f_id, id.data.X.row(d - 1).transpose());
+        quartiles(ood.data, f_ood, f_lin_ood, rec);
+      });
   return rec;
 }
 
 nlohmann::json to_json(const RunRecord& r) {
   nlohmann::json ck = nlohmann::json::array();
   for (const auto& c : r.checkpoints)
-    ck.push_back({{"t", c.t}, {"ood_attn", c.ood_attn}, {"id_attn", c.id_attn},
-                  {"ood_ntk", c.ood_ntk}, {"id_ntk", c.id_ntk}, {"net_vs_ntk_ood", c.net_vs_ntk_ood},
-                  {"R", c.R}, {"kernel_change", c.kernel_change},
+    ck.push_back({{"t", c.t},
+                  {"ood_attn", c.ood_attn},
+                  {"id_attn", c.id_attn},
+                  {"ood_ntk", c.ood_ntk},
+                  {"id_ntk", c.id_ntk},
+                  {"net_vs_ntk_ood", c.net_vs_ntk_ood},
+                  {"R", c.R},
+                  {"kernel_change", c.kernel_change},
                   {"train_loss_ratio", c.train_loss_ratio}});
-  return {{"variant", to_string(r.config.spec.variant)}, {"m", r.config.m}, {"n", r.config.n},
-          {"seed", r.config.seed}, {"init_scale", r.config.init_scale}, {"eta", r.eta}, {"lambda_max", r.lambda_max},
-          {"lambda_min", r.lambda_min}, {"effective_rank", r.effective_rank},
-          {"checkpoints", ck}, {"ood_lin", r.ood_lin}, {"id_lin", r.id_lin},
-          {"ood_zero", r.ood_zero}, {"id_zero", r.id_zero}, {"ood_ntk_inf", r.ood_ntk_inf},
-          {"ood_zero_closed_form", r.ood_zero_closed_form}, {"lin_closed_form", r.lin_closed_form},
-          {"log_times", r.log_times}, {"step_agree", r.step_agree}, {"drift_agree", r.drift_agree},
-          {"loss_ratio", r.loss_ratio_log}, {"sign_agree_T", r.sign_agree_T},
-          {"mass_neg", r.mass_neg}, {"mass_pos", r.mass_pos}, {"p_ood_sign_xd", r.p_ood_sign_xd},
-          {"p_ood_sign_y", r.p_ood_sign_y}, {"p_id_sign_y", r.p_id_sign_y},
-          {"corr_id_f_xd", r.corr_id_f_xd}, {"p_ood_lin_sign_y", r.p_ood_lin_sign_y},
-          {"quartile_ratio", r.quartile_ratio}, {"xd_bin_edges", r.xd_bin_edges},
-          {"xd_bin_mse_attn", r.xd_bin_mse_attn}, {"xd_bin_mse_lin", r.xd_bin_mse_lin},
+  return {{"variant", to_string(r.config.spec.variant)},
+          {"m", r.config.m},
+          {"n", r.config.n},
+          {"seed", r.config.seed},
+          {"init_scale", r.config.init_scale},
+          {"eta", r.eta},
+          {"lambda_max", r.lambda_max},
+          {"lambda_min", r.lambda_min},
+          {"effective_rank", r.effective_rank},
+          {"checkpoints", ck},
+          {"ood_lin", r.ood_lin},
+          {"id_lin", r.id_lin},
+          {"ood_zero", r.ood_zero},
+          {"id_zero", r.id_zero},
+          {"ood_ntk_inf", r.ood_ntk_inf},
+          {"ood_zero_closed_form", r.ood_zero_closed_form},
+          {"lin_closed_form", r.lin_closed_form},
+          {"log_times", r.log_times},
+          {"step_agree", r.step_agree},
+          {"drift_agree", r.drift_agree},
+          {"loss_ratio", r.loss_ratio_log},
+          {"sign_agree_T", r.sign_agree_T},
+          {"mass_neg", r.mass_neg},
+          {"mass_pos", r.mass_pos},
+          {"p_ood_sign_xd", r.p_ood_sign_xd},
+          {"p_ood_sign_y", r.p_ood_sign_y},
+          {"p_id_sign_y", r.p_id_sign_y},
+          {"corr_id_f_xd", r.corr_id_f_xd},
+          {"p_ood_lin_sign_y", r.p_ood_lin_sign_y},
+          {"quartile_ratio", r.quartile_ratio},
+          {"xd_bin_edges", r.xd_bin_edges},
+          {"xd_bin_mse_attn", r.xd_bin_mse_attn},
+          {"xd_bin_mse_lin", r.xd_bin_mse_lin},
           {"xd_bin_mse_zero", r.xd_bin_mse_zero}};
 }
 

@@ -43,12 +43,12 @@ struct RunConfig {
 
 struct Checkpoint {
   int t = 0;
-  double ood_attn = 0, id_attn = 0;    // MSE of the trained net
-  double ood_ntk = 0, id_ntk = 0;      // linearised predictor at the same t
-  double net_vs_ntk_ood = 0;           // |f_net - f_ntk| / |f_ntk| on the OOD set
-  double R = 0;                        // max_r |w_r(t) - w_r(0)|
-  double kernel_change = 0;            // |H(t) - H(0)|_F / |H(0)|_F
-  double train_loss_ratio = 0;         // L(t) / L(0)
+  double ood_attn = 0, id_attn = 0;  // MSE of the trained net
+  double ood_ntk = 0, id_ntk = 0;    // linearised predictor at the same t
+  double net_vs_ntk_ood = 0;         // |f_net - f_ntk| / |f_ntk| on the OOD set
+  double R = 0;                      // max_r |w_r(t) - w_r(0)|
+  double kernel_change = 0;          // |H(t) - H(0)|_F / |H(0)|_F
+  double train_loss_ratio = 0;       // L(t) / L(0)
 };
 
 struct RunRecord {
@@ -60,10 +60,10 @@ struct RunRecord {
   double ood_ntk_inf = 0;                                     // ridge kernel regression
   double ood_zero_closed_form = 0, lin_closed_form = 0;       // synth closed forms
   std::vector<int> log_times;
-  std::vector<double> step_agree, drift_agree;                // at log_times (if <= T)
-  std::vector<double> loss_ratio_log;                         // L(t)/L(0) at log_times
-  double sign_agree_T = 0;                                    // sign(w_r(T)) == a_r
-  double mass_neg = 0, mass_pos = 0;  // mean last-position mass on OOD, heads a=-1 / a=+1
+  std::vector<double> step_agree, drift_agree;  // at log_times (if <= T)
+  std::vector<double> loss_ratio_log;           // L(t)/L(0) at log_times
+  double sign_agree_T = 0;                      // sign(w_r(T)) == a_r
+  double mass_neg = 0, mass_pos = 0;            // mean last-position mass on OOD, heads a=-1 / a=+1
   double p_ood_sign_xd = 0, p_ood_sign_y = 0, p_id_sign_y = 0, corr_id_f_xd = 0;
   double p_ood_lin_sign_y = 0;
   std::vector<double> quartile_ratio;  // OOD MSE / E[y^2] per quartile of |x_d| (increasing)

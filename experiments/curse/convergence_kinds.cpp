@@ -41,9 +41,11 @@ Outcome run_convergence(const RunContext& ctx) {
   for (const auto& v : P.strings("variants"))
     for (auto d : P.ints("ds"))
       for (int k = 0; k < P.i32("seeds"); ++k) {
-        const std::uint64_t seed = stream_seed(ctx.seed, "replicate", static_cast<std::uint64_t>(k));
+        const std::uint64_t seed =
+            stream_seed(ctx.seed, "replicate", static_cast<std::uint64_t>(k));
         const SsmSpec spec = spec_of(P, v, static_cast<int>(d));
-        const Data train = make_data(spec, false, seed, "train", static_cast<std::size_t>(P.i("n")));
+        const Data train =
+            make_data(spec, false, seed, "train", static_cast<std::size_t>(P.i("n")));
         for (auto m : P.ints("ms")) {
           ctx.progress(0, v + " d=" + std::to_string(d) + " m=" + std::to_string(m));
           Rng rng = make_stream(seed, "curse.init");
@@ -57,28 +59,40 @@ Outcome run_convergence(const RunContext& ctx) {
           std::vector<double> ts, loss, lin, bound;
           std::size_t next = 0;
           int t_eps = -1;
-          train_gd(p, train.X, train.y, eta, T,
-                   [&](int t, const AttnNetParams&, const Eigen::VectorXd& F, const Eigen::VectorXd&) {
-                     const double L = half_sum_loss(F, train.y);
-                     if (t_eps < 0 && L <= 1e-6 * L0) t_eps = t;
-                     if (next >= grid.size() || grid[next] != t) return;
-                     ++next;
-                     const double tt = static_cast<double>(t);
-                     const double Llin = 0.5 * ntk_gd_train_residual(eig, train.y - F0, eta, tt).squaredNorm();
-                     const double B = std::exp(tt * std::log1p(-eta * lmin / 2)) * L0;  // (1-eta lambda/2)^t L(0)
-                     ts.push_back(tt);
-                     loss.push_back(L / L0);
-                     lin.push_back(Llin / L0);
-                     bound.push_back(B / L0);
-                     if (L > B) violations += 1;
-                     worst_gap = std::max(worst_gap, L / B);
-                     if (m >= 1024) lin_dev = std::max(lin_dev, std::abs(L - Llin) / Llin);
-                   });
-          const std::string key = v + "_d" + std::to_string(d) + "_m" + std::to_string(m) + "_s" + std::to_string(k);
+          train_gd(
+              p, train.X, train.y, eta, T,
+              [&](int t, const AttnNetParams&, const Eigen::VectorXd& F, const Eigen::VectorXd&) {
+                const double L = half_sum_loss(F, train.y);
+                if (t_eps < 0 && L <= 1e-6 * L0) t_eps = t;
+                if (next >= grid.size() || grid[next] != t) return;
+                ++next;
+                const double tt = static_cast<double>(t);
+                const double Llin =
+                    0.5 * ntk_gd_train_residual(eig, train.y - F0, eta, tt).squaredNorm();
+                const double B =
+                    std::exp(tt * std::log1p(-eta * lmin / 2)) * L0;  // (1-eta lambda/2)^t L(0)
+                ts.push_back(tt);
+                loss.push_back(L / L0);
+                lin.push_back(Llin / L0);
+                bound.push_back(B / L0);
+                if (L > B) violations += 1;
+                worst_gap = std::max(worst_gap, L / B);
+                if (m >= 1024) lin_dev = std::max(lin_dev, std::abs(L - Llin) / Llin);
+              });
+          const std::string key =
+              v + "_d" + std::to_string(d) + "_m" + std::to_string(m) + "_s" + std::to_string(k);
           const double predicted = 2.0 / (eta * lmin) * std::log(1e6);
-          runs.push_back({{"variant", v}, {"d", d}, {"m", m}, {"seed", k}, {"t", ts}, {"loss", loss},
-                          {"linearized", lin}, {"bound", bound}, {"lambda_ratio", lmin / lmax},
-                          {"t_eps", t_eps}, {"t_eps_bound", predicted}});
+          runs.push_back({{"variant", v},
+                          {"d", d},
+                          {"m", m},
+                          {"seed", k},
+                          {"t", ts},
+                          {"loss", loss},
+                          {"linearized", lin},
+                          {"bound", bound},
+                          {"lambda_ratio", lmin / lmax},
+                          {"t_eps", t_eps},
+                          {"t_eps_bound", predicted}});
           if (k == 0) {
             out.metric("lambda_ratio_" + key, lmin / lmax);
             out.metric("final_loss_ratio_" + key, loss.back());
@@ -104,7 +118,8 @@ Outcome run_rank(const RunContext& ctx) {
     for (auto n : P.ints("ns")) {
       std::vector<double> ratios, ranks;
       for (int k = 0; k < P.i32("seeds"); ++k) {
-        const std::uint64_t seed = stream_seed(ctx.seed, "replicate", static_cast<std::uint64_t>(k));
+        const std::uint64_t seed =
+            stream_seed(ctx.seed, "replicate", static_cast<std::uint64_t>(k));
         const Data train = make_data(spec, false, seed, "train", static_cast<std::size_t>(n));
         Rng rng = make_stream(seed, "curse.init");
         const AttnNetParams p = init_paired(P.i("m"), 1.0, rng);
@@ -112,8 +127,11 @@ Outcome run_rank(const RunContext& ctx) {
         ratios.push_back(s.ratio);
         ranks.push_back(s.effective_rank);
         if (k == 0)
-          spectra.push_back({{"variant", v}, {"n", n},
-                             {"normalized", std::vector<double>(s.normalized.data(), s.normalized.data() + s.normalized.size())}});
+          spectra.push_back(
+              {{"variant", v},
+               {"n", n},
+               {"normalized", std::vector<double>(s.normalized.data(),
+                                                  s.normalized.data() + s.normalized.size())}});
       }
       const std::string key = v + "_n" + std::to_string(n);
       out.metric("lambda_ratio_" + key, median(ratios));
@@ -149,16 +167,19 @@ Outcome run_rank(const RunContext& ctx) {
 
 std::vector<ExperimentKind> convergence_experiments() {
   return {
-      {"curse_e7_convergence", "GD loss vs (1 - eta lambda/2)^t L(0) and the linearised curve at tiny n",
-       {p_strings("variants", {"A", "B"}), p_ints("ds", 2, 64), p_ints("ms", 2, 65536), p_int("n", 2, 64),
-        p_int("steps", 1, 100000000), p_int("seeds", 1, 100), p_real("gamma", 0, 0.999).optional(0.5),
-        p_real("sigma", 0, 10).optional(0.01)},
+      {"curse_e7_convergence",
+       "GD loss vs (1 - eta lambda/2)^t L(0) and the linearised curve at tiny n",
+       {p_strings("variants", {"A", "B"}), p_ints("ds", 2, 64), p_ints("ms", 2, 65536),
+        p_int("n", 2, 64), p_int("steps", 1, 100000000), p_int("seeds", 1, 100),
+        p_real("gamma", 0, 0.999).optional(0.5), p_real("sigma", 0, 10).optional(0.01)},
        run_convergence},
-      {"curse_e7_rank", "Spectrum of H(0) (lambda_min/lambda_max, effective rank) vs n, and L(T)/L(0) at realistic n",
-       {p_strings("variants", {"A", "B"}), p_ints("ns", 2, 100000), p_int("d", 2, 64), p_int("m", 2, 65536),
-        p_int("seeds", 1, 100), p_int("n_realistic", 2, 100000), p_int("m_train", 2, 65536),
-        p_int("steps", 1, 1000000), p_int("seeds_train", 1, 100), p_real("gamma", 0, 0.999).optional(0.5),
-        p_real("sigma", 0, 10).optional(0.01)},
+      {"curse_e7_rank",
+       "Spectrum of H(0) (lambda_min/lambda_max, effective rank) vs n, and L(T)/L(0) at realistic "
+       "n",
+       {p_strings("variants", {"A", "B"}), p_ints("ns", 2, 100000), p_int("d", 2, 64),
+        p_int("m", 2, 65536), p_int("seeds", 1, 100), p_int("n_realistic", 2, 100000),
+        p_int("m_train", 2, 65536), p_int("steps", 1, 1000000), p_int("seeds_train", 1, 100),
+        p_real("gamma", 0, 0.999).optional(0.5), p_real("sigma", 0, 10).optional(0.01)},
        run_rank},
   };
 }

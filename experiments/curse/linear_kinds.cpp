@@ -21,8 +21,11 @@ Outcome run_e2(const RunContext& ctx) {
   for (const auto& v : P.strings("variants")) {
     for (auto n : P.ints("ns")) {
       std::vector<double> sig_pos, mse_pos;
-      nlohmann::json curve = {{"variant", v}, {"n", n}, {"sigma", sigmas},
-                              {"ood_mse", nlohmann::json::array()}, {"floor", nlohmann::json::array()}};
+      nlohmann::json curve = {{"variant", v},
+                              {"n", n},
+                              {"sigma", sigmas},
+                              {"ood_mse", nlohmann::json::array()},
+                              {"floor", nlohmann::json::array()}};
       for (double s : sigmas) {
         SsmSpec spec;
         spec.variant = parse_ssm_variant(v);
@@ -33,9 +36,11 @@ Outcome run_e2(const RunContext& ctx) {
         const double floor = ssm_linear_solution_risk(c, s);
         std::vector<double> mses, coef, neg;
         for (int k = 0; k < P.i32("seeds"); ++k) {
-          const std::uint64_t seed = stream_seed(ctx.seed, "replicate", static_cast<std::uint64_t>(k));
+          const std::uint64_t seed =
+              stream_seed(ctx.seed, "replicate", static_cast<std::uint64_t>(k));
           const Data train = make_data(spec, false, seed, "train", static_cast<std::size_t>(n));
-          const Data ood = make_data(spec, true, seed, "test_ood", static_cast<std::size_t>(P.i("n_test")));
+          const Data ood =
+              make_data(spec, true, seed, "test_ood", static_cast<std::size_t>(P.i("n_test")));
           const LinearParams lin = linear_least_squares(train.X, train.y);
           mses.push_back(mse(linear_forward(lin, ood.X), ood.y));
           coef.push_back((lin.w.head(spec.d - 1) - c.head(spec.d - 1)).cwiseAbs().maxCoeff());
@@ -87,13 +92,16 @@ Outcome run_e2(const RunContext& ctx) {
 }  // namespace
 
 std::vector<ExperimentKind> linear_experiments() {
-  return {{"curse_e2_linear",
-           "Least-squares residual linear model: coefficients vs c and OOD MSE vs sigma^2 (1+|c|^2)",
-           {p_strings("variants", {"A", "B"}), p_ints("ns", 8, 1000000), p_reals("sigmas", 0, 10),
-            p_int("seeds", 1, 100), p_int("d", 2, 64).optional(8), p_real("gamma", 0, 0.999).optional(0.5),
-            p_int("n_test", 10, 10000000).optional(20000),
-            p_real("control_delta", -10, 10).optional(0.3).describe("negative control: sum(c) = 1 + delta")},
-           run_e2}};
+  return {
+      {"curse_e2_linear",
+       "Least-squares residual linear model: coefficients vs c and OOD MSE vs sigma^2 (1+|c|^2)",
+       {p_strings("variants", {"A", "B"}), p_ints("ns", 8, 1000000), p_reals("sigmas", 0, 10),
+        p_int("seeds", 1, 100), p_int("d", 2, 64).optional(8),
+        p_real("gamma", 0, 0.999).optional(0.5), p_int("n_test", 10, 10000000).optional(20000),
+        p_real("control_delta", -10, 10)
+            .optional(0.3)
+            .describe("negative control: sum(c) = 1 + delta")},
+       run_e2}};
 }
 
 }  // namespace attnlab::curse

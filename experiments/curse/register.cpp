@@ -5,10 +5,10 @@ namespace attnlab {
 
 std::vector<ExperimentKind> curse_experiments() {
   std::vector<ExperimentKind> all;
-  for (auto* f : {curse::attention_experiments, curse::softmax_experiments,
-                  curse::sec71_experiments, curse::linear_experiments,
-                  curse::convergence_experiments, curse::remedy_experiments,
-                  curse::e10_experiments})
+  for (auto* f :
+       {curse::attention_experiments, curse::softmax_experiments, curse::sec71_experiments,
+        curse::linear_experiments, curse::convergence_experiments, curse::remedy_experiments,
+        curse::e10_experiments})
     for (auto&& k : f()) all.push_back(std::move(k));
   return all;
 }

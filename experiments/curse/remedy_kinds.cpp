@@ -26,8 +26,10 @@ Outcome run_oracle(const RunContext& ctx) {
     for (int k = 0; k < P.i32("seeds"); ++k) {
       ctx.progress(0, v + " seed " + std::to_string(k));
       const std::uint64_t seed = stream_seed(ctx.seed, "replicate", static_cast<std::uint64_t>(k));
-      const Data train = make_data(spec, true, seed, "train_ood", static_cast<std::size_t>(P.i("n")));
-      const Data test = make_data(spec, true, seed, "test_ood", static_cast<std::size_t>(P.i("n_test")));
+      const Data train =
+          make_data(spec, true, seed, "train_ood", static_cast<std::size_t>(P.i("n")));
+      const Data test =
+          make_data(spec, true, seed, "test_ood", static_cast<std::size_t>(P.i("n_test")));
       Rng rng = make_stream(seed, "curse.init");
       AttnNetParams p = init_paired(P.i("m"), 1.0, rng);
       const Eigen::VectorXd w0 = p.w;
@@ -37,8 +39,9 @@ Outcome run_oracle(const RunContext& ctx) {
         const Eigen::VectorXd F = forward(p, train.X, cache);
         AttnNetGrads g{Eigen::VectorXd::Zero(p.width()), Eigen::VectorXd::Zero(p.width())};
         backward(p, cache, F - train.y, g);
-        adam.step({ParamBlock<double>{"w", p.w.data(), g.w.data(), static_cast<std::size_t>(p.width())}},
-                  P.d("lr"));
+        adam.step(
+            {ParamBlock<double>{"w", p.w.data(), g.w.data(), static_cast<std::size_t>(p.width())}},
+            P.d("lr"));
       }
       const double m = mse(predict(p, test.X), test.y);
       mses.push_back(m);
@@ -60,7 +63,8 @@ Outcome run_oracle(const RunContext& ctx) {
 }  // namespace
 
 std::vector<ExperimentKind> remedy_experiments() {
-  return {{"curse_e3b_oracle", "Attention fitted on OOD data with Adam, evaluated on fresh OOD data",
+  return {{"curse_e3b_oracle",
+           "Attention fitted on OOD data with Adam, evaluated on fresh OOD data",
            {p_strings("variants", {"A", "B"}), p_int("m", 2, 65536), p_int("n", 4, 100000),
             p_int("n_test", 10, 1000000), p_int("steps", 1, 1000000), p_real("lr", 1e-8, 10),
             p_int("seeds", 1, 100), p_real("gamma", 0, 0.999).optional(0.5),

@@ -41,7 +41,8 @@ Outcome run_gradient(const RunContext& ctx) {
   for (auto L : P.ints("Ls")) {
     double worst_L = 0;
     for (int trial = 0; trial < P.i32("trials"); ++trial) {
-      Rng rng = make_stream(ctx.seed, "curse.e9.grad." + std::to_string(L), static_cast<std::uint64_t>(trial));
+      Rng rng = make_stream(ctx.seed, "curse.e9.grad." + std::to_string(L),
+                            static_cast<std::uint64_t>(trial));
       Problem pr = draw(static_cast<Eigen::Index>(L), d, rng);
       MultiAttnCache cache;
       multi_attn_forward(pr.p, pr.X, cache);
@@ -54,7 +55,8 @@ Outcome run_gradient(const RunContext& ctx) {
       GradCheckOptions opt;
       opt.eps = 1e-6;
       opt.max_coords_per_block = static_cast<std::size_t>(d * d);
-      const auto res = check_gradient(loss, {GradBlock{"W", pr.p.W.data(), g.W.data(), static_cast<std::size_t>(d * d)}}, opt);
+      const auto res = check_gradient(
+          loss, {GradBlock{"W", pr.p.W.data(), g.W.data(), static_cast<std::size_t>(d * d)}}, opt);
       worst_L = std::max(worst_L, res.max_rel_error());
     }
     out.metric("max_rel_error_L" + std::to_string(L), worst_L);
@@ -75,7 +77,8 @@ Outcome run_case(const RunContext& ctx) {
     const auto L = static_cast<Eigen::Index>(L64);
     double agree = 0, agree_c = 0, count = 0;
     for (int trial = 0; trial < P.i32("trials"); ++trial) {
-      Rng rng = make_stream(ctx.seed, "curse.e9.case." + std::to_string(L), static_cast<std::uint64_t>(trial));
+      Rng rng = make_stream(ctx.seed, "curse.e9.case." + std::to_string(L),
+                            static_cast<std::uint64_t>(trial));
       Problem pr = draw(L, d, rng);
       MultiAttnCache c0, c1;
       multi_attn_forward(pr.p, pr.X, c0);
@@ -87,7 +90,7 @@ Outcome run_case(const RunContext& ctx) {
       const Eigen::MatrixXd V = pr.X * pr.p.Wv;  // row i = (W_V^T X_i)^T
       for (Eigen::Index i = 0; i < L; ++i) {
         const double dS = c1.S(i, i) - c0.S(i, i);
-        const double score = pr.G.row(i).dot(V.row(i));                 // <G_i, W_V^T X_i>
+        const double score = pr.G.row(i).dot(V.row(i));                     // <G_i, W_V^T X_i>
         const double score_c = pr.G.row(i).dot(V.row(i) - c0.Attn.row(i));  // centred version
         agree += (dS > 0) == (score < 0) ? 1.0 : 0.0;
         agree_c += (dS > 0) == (score_c < 0) ? 1.0 : 0.0;
@@ -96,7 +99,8 @@ Outcome run_case(const RunContext& ctx) {
     }
     out.metric("agreement_L" + std::to_string(L), agree / count);
     out.metric("agreement_centred_L" + std::to_string(L), agree_c / count);
-    rows.push_back({{"L", L}, {"agreement", agree / count}, {"agreement_centred", agree_c / count}});
+    rows.push_back(
+        {{"L", L}, {"agreement", agree / count}, {"agreement_centred", agree_c / count}});
     worst = std::min(worst, agree / count);
   }
   out.metric("agreement_min", worst);
@@ -108,9 +112,12 @@ Outcome run_case(const RunContext& ctx) {
 
 std::vector<ExperimentKind> sec71_experiments() {
   return {
-      {"curse_e9_gradient", "Sec 7.1 closed-form dL/dW vs central finite differences",
-       {p_ints("Ls", 1, 4096), p_int("d", 1, 256), p_int("trials", 1, 100000)}, run_gradient},
-      {"curse_e9_case", "P[sign(Delta S_ii) = -sign(<G_i, W_V^T X_i>)] after one GD step",
+      {"curse_e9_gradient",
+       "Sec 7.1 closed-form dL/dW vs central finite differences",
+       {p_ints("Ls", 1, 4096), p_int("d", 1, 256), p_int("trials", 1, 100000)},
+       run_gradient},
+      {"curse_e9_case",
+       "P[sign(Delta S_ii) = -sign(<G_i, W_V^T X_i>)] after one GD step",
        {p_ints("Ls", 1, 4096), p_int("d", 1, 256), p_int("trials", 1, 1000000),
         p_real("eta", 1e-12, 1)},
        run_case},

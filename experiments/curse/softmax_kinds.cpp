@@ -75,11 +75,15 @@ Outcome run_e6(const RunContext& ctx) {
   for (auto d64 : ds) {
     const int d = static_cast<int>(d64);
     for (double s : ss) {
-      nlohmann::json curve = {{"d", d}, {"sigma", s}, {"w", ws}, {"mean_sd", nlohmann::json::array()},
+      nlohmann::json curve = {{"d", d},
+                              {"sigma", s},
+                              {"w", ws},
+                              {"mean_sd", nlohmann::json::array()},
                               {"se_sd", nlohmann::json::array()}};
       for (double w : ws) {
         ctx.progress(static_cast<double>(cell) / total, "d=" + std::to_string(d));
-        const Moments m = softmax_moments_mc(d, w, s, samples, stream_seed(ctx.seed, "cell", cell++));
+        const Moments m =
+            softmax_moments_mc(d, w, s, samples, stream_seed(ctx.seed, "cell", cell++));
         const double sd = m.mean[d - 1], se = m.se[d - 1];
         curve["mean_sd"].push_back(sd);
         curve["se_sd"].push_back(se);

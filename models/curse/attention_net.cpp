@@ -86,13 +86,16 @@ Eigen::VectorXd forward(const AttnNetParams& p, const Eigen::MatrixXd& X, AttnNe
   cache.xd = X.row(d - 1).transpose();
   Eigen::VectorXd F(n);
   const double inv_sqrt_m = 1.0 / std::sqrt(static_cast<double>(m));
-  parallel_for(static_cast<std::size_t>(n), [&](std::size_t b, std::size_t e) {
-    for (auto i = static_cast<Eigen::Index>(b); i < static_cast<Eigen::Index>(e); ++i) {
-      softmax_moments(X.col(i).data(), d, p.w.data(), m, cache.mean.col(i).data(),
-                      cache.var.col(i).data(), nullptr);
-      F[i] = inv_sqrt_m * p.a.dot(cache.mean.col(i));  // f(x_i) = sum_r a_r <S_ir, x_i>/sqrt m
-    }
-  }, sample_grain(m, d));
+  parallel_for(
+      static_cast<std::size_t>(n),
+      [&](std::size_t b, std::size_t e) {
+        for (auto i = static_cast<Eigen::Index>(b); i < static_cast<Eigen::Index>(e); ++i) {
+          softmax_moments(X.col(i).data(), d, p.w.data(), m, cache.mean.col(i).data(),
+                          cache.var.col(i).data(), nullptr);
+          F[i] = inv_sqrt_m * p.a.dot(cache.mean.col(i));  // f(x_i) = sum_r a_r <S_ir, x_i>/sqrt m
+        }
+      },
+      sample_grain(m, d));
   return F;
 }
 
@@ -100,13 +103,16 @@ Eigen::VectorXd predict(const AttnNetParams& p, const Eigen::MatrixXd& X) {
   const Eigen::Index m = p.width(), d = X.rows(), n = X.cols();
   Eigen::VectorXd F(n);
   const double inv_sqrt_m = 1.0 / std::sqrt(static_cast<double>(m));
-  parallel_for(static_cast<std::size_t>(n), [&](std::size_t b, std::size_t e) {
-    Eigen::VectorXd mean(m), var(m);
-    for (auto i = static_cast<Eigen::Index>(b); i < static_cast<Eigen::Index>(e); ++i) {
-      softmax_moments(X.col(i).data(), d, p.w.data(), m, mean.data(), var.data(), nullptr);
-      F[i] = inv_sqrt_m * p.a.dot(mean);
-    }
-  }, sample_grain(m, d));
+  parallel_for(
+      static_cast<std::size_t>(n),
+      [&](std::size_t b, std::size_t e) {
+        Eigen::VectorXd mean(m), var(m);
+        for (auto i = static_cast<Eigen::Index>(b); i < static_cast<Eigen::Index>(e); ++i) {
+          softmax_moments(X.col(i).data(), d, p.w.data(), m, mean.data(), var.data(), nullptr);
+          F[i] = inv_sqrt_m * p.a.dot(mean);
+        }
+      },
+      sample_grain(m, d));
   return F;
 }
 
@@ -120,17 +126,21 @@ void backward(const AttnNetParams& p, const AttnNetCache& cache, const Eigen::Ve
   const Eigen::Index m = p.width(), n = cache.var.cols();
   const double inv_sqrt_m = 1.0 / std::sqrt(static_cast<double>(m));
   const Eigen::VectorXd coef = d_out.cwiseProduct(cache.xd);  // (n) d_i x_{i,d}
-  parallel_for(static_cast<std::size_t>(m), [&](std::size_t b, std::size_t e) {
-    const auto r0 = static_cast<Eigen::Index>(b);
-    const auto len = static_cast<Eigen::Index>(e - b);
-    Eigen::ArrayXd gw = Eigen::ArrayXd::Zero(len), ga = Eigen::ArrayXd::Zero(len);
-    for (Eigen::Index i = 0; i < n; ++i) {
-      gw += cache.var.col(i).segment(r0, len).array() * coef[i];
-      ga += cache.mean.col(i).segment(r0, len).array() * d_out[i];
-    }
-    grads.w.segment(r0, len).array() += inv_sqrt_m * p.a.segment(r0, len).array() * gw;
-    grads.a.segment(r0, len).array() += inv_sqrt_m * ga;
-  }, std::max<std::size_t>(64, kMinTaskElements / static_cast<std::size_t>(std::max<Eigen::Index>(n, 1))));
+  parallel_for(
+      static_cast<std::size_t>(m),
+      [&](std::size_t b, std::size_t e) {
+        const auto r0 = static_cast<Eigen::Index>(b);
+        const auto len = static_cast<Eigen::Index>(e - b);
+        Eigen::ArrayXd gw = Eigen::ArrayXd::Zero(len), ga = Eigen::ArrayXd::Zero(len);
+        for (Eigen::Index i = 0; i < n; ++i) {
+          gw += cache.var.col(i).segment(r0, len).array() * coef[i];
+          ga += cache.mean.col(i).segment(r0, len).array() * d_out[i];
+        }
+        grads.w.segment(r0, len).array() += inv_sqrt_m * p.a.segment(r0, len).array() * gw;
+        grads.a.segment(r0, len).array() += inv_sqrt_m * ga;
+      },
+      std::max<std::size_t>(
+          64, kMinTaskElements / static_cast<std::size_t>(std::max<Eigen::Index>(n, 1))));
 }
 
 Eigen::VectorXd forward_reference(const AttnNetParams& p, const Eigen::MatrixXd& X) {
@@ -218,16 +228,14 @@ Eigen::VectorXd last_position_mass(const AttnNetParams& p, const Eigen::MatrixXd
   constexpr std::size_t kChunk = 64;
   const std::size_t chunks = num_chunks(static_cast<std::size_t>(n), kChunk);
   std::vector<Eigen::VectorXd> partial(chunks, Eigen::VectorXd::Zero(m));
-  parallel_chunks(static_cast<std::size_t>(n), kChunk,
-                  [&](std::size_t c, std::size_t b, std::size_t e) {
-                    Eigen::VectorXd mean(m), var(m), last(m);
-                    for (auto i = static_cast<Eigen::Index>(b); i < static_cast<Eigen::Index>(e);
-                         ++i) {
-                      softmax_moments(X.col(i).data(), d, p.w.data(), m, mean.data(), var.data(),
-                                      last.data());
-                      partial[c] += last;
-                    }
-                  });
+  parallel_chunks(
+      static_cast<std::size_t>(n), kChunk, [&](std::size_t c, std::size_t b, std::size_t e) {
+        Eigen::VectorXd mean(m), var(m), last(m);
+        for (auto i = static_cast<Eigen::Index>(b); i < static_cast<Eigen::Index>(e); ++i) {
+          softmax_moments(X.col(i).data(), d, p.w.data(), m, mean.data(), var.data(), last.data());
+          partial[c] += last;
+        }
+      });
   Eigen::VectorXd total = Eigen::VectorXd::Zero(m);
   for (const auto& part : partial) total += part;
   return total / static_cast<double>(n);

@@ -71,8 +71,8 @@ double half_sum_loss(const Eigen::VectorXd& F, const Eigen::VectorXd& y);
 // Full-batch GD on the 1/2-sum loss: w -= eta * dL/dw for `steps` steps. Before every step t
 // (t = 0..steps-1) and after the last (t = steps) calls on_step(t, params, F(t), dL/dw(t)) (the
 // gradient is empty at t = steps). Throws NumericError on a non-finite loss.
-using GdCallback = std::function<void(int, const AttnNetParams&, const Eigen::VectorXd&,
-                                      const Eigen::VectorXd&)>;
+using GdCallback =
+    std::function<void(int, const AttnNetParams&, const Eigen::VectorXd&, const Eigen::VectorXd&)>;
 void train_gd(AttnNetParams& p, const Eigen::MatrixXd& X, const Eigen::VectorXd& y, double eta,
               int steps, const GdCallback& on_step);
 

@@ -1,6 +1,7 @@
 #pragma once
 // Multi-dimensional attention layer of Sec 7.1 (spec §4.2):
-//   Attn(X, W) = S X W_V,  S = softmax_rowwise(X W X^T) (L, L),  X: (L, d),  W = W_Q W_K^T / sqrt d.
+//   Attn(X, W) = S X W_V,  S = softmax_rowwise(X W X^T) (L, L),  X: (L, d),  W = W_Q W_K^T / sqrt
+//   d.
 // With G = dLoss/dAttn (L, d), the paper's closed form is
 //   dL/dW = X^T ( S o ( G W_V^T X^T - (Attn o G) 1_{d x L} ) ) X,
 // and dL/dW_V = (S X)^T G.
