@@ -224,8 +224,12 @@ std::vector<Claim> select_claims(const std::vector<Claim>& all,
   std::set<std::string> taken;
   for (const auto& sel : selectors) {
     bool any = false;
+    // A full id selects that claim only, even when other ids extend it ("..._stable").
+    const bool exact =
+        std::any_of(all.begin(), all.end(), [&](const Claim& c) { return c.id == sel; });
     for (const auto& c : all) {
-      if (c.id == sel || c.id.rfind(sel + ".", 0) == 0 || c.id.rfind(sel + "_", 0) == 0) {
+      if (c.id == sel ||
+          (!exact && (c.id.rfind(sel + ".", 0) == 0 || c.id.rfind(sel + "_", 0) == 0))) {
         any = true;
         if (taken.insert(c.id).second) out.push_back(c);
       }

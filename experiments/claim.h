@@ -58,8 +58,10 @@ std::filesystem::path claims_dir();
 // Every claim, sorted by id. Throws InputError on the first invalid file or duplicate id.
 std::vector<Claim> load_all_claims(const std::filesystem::path& dir = claims_dir());
 
-// Claims whose id equals a selector or starts with "<selector>." (so "icl" and "curse.e3" select
-// every claim under them). No selectors: all. A selector matching nothing is an InputError.
+// Claims whose id equals a selector, or, when no id equals it, starts with "<selector>." or
+// "<selector>_" (so "icl" and "curse.e3" select every claim under them, while a full id such as
+// "var.generalizes_to_higher_orders" selects that claim alone). No selectors: all. A selector
+// matching nothing is an InputError.
 std::vector<Claim> select_claims(const std::vector<Claim>& all,
                                  const std::vector<std::string>& selectors);
 

@@ -1,6 +1,7 @@
 // Strict parsing of claim files: every malformed claim is an InputError naming file and key.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 
@@ -154,6 +155,17 @@ TEST(ClaimSelect, PrefixSelectsClaimsUnderIt) {
   for (const auto& c : some) EXPECT_EQ(c.id.rfind(paper_prefix + ".", 0), 0u);
   EXPECT_EQ(select_claims(all, {all.front().id}).size(), 1u);
   EXPECT_THROW(select_claims(all, {"nope"}), InputError);
+}
+
+TEST(ClaimSelect, FullIdSelectsOnlyThatClaimEvenWhenOthersExtendIt) {
+  const auto all = load_all_claims();
+  const auto one = select_claims(all, {"var.generalizes_to_higher_orders"});
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one.front().id, "var.generalizes_to_higher_orders");
+  // Without an exact id, "_" still extends a prefix: curse.e3 -> curse.e3_attention_ood_failure.
+  const auto e3 = select_claims(all, {"curse.e3"});
+  EXPECT_TRUE(std::any_of(e3.begin(), e3.end(),
+                          [](const Claim& c) { return c.id == "curse.e3_attention_ood_failure"; }));
 }
 
 TEST(Params, DefaultsAreFilledAndRecorded) {

@@ -1,7 +1,7 @@
 // Protects: every SAMoVAR backward (attention, RMSNorm, per-head RMSNorm, GELU, LU output
 // matrix, the aligned stack, the whole model with tokeniser, embeddings, MLP blocks, readout,
-// forecast and auxiliary loss; FixedVAR and the learned-key ablation) against central finite
-// differences in double.
+// forecast and auxiliary loss; FixedVAR, the learned-key ablation and the LinTrans baseline,
+// block by block and whole) against central finite differences in double.
 #include <gtest/gtest.h>
 
 #include "core/gradcheck.h"
@@ -130,6 +130,46 @@ TEST(SamovarGradcheck, FixedVarWithoutAuxLoss) {
   cfg.fixed_qv = true;
   cfg.heads = 1;
   check_whole_model(cfg, 0.0, "fixedvar");
+}
+
+TEST(SamovarGradcheck, LinTransBlockWithDropout) {
+  Rng rng = make_stream(11, "test.init");
+  LinBlock b = init_lin_block(8, 2, rng);
+  LinBlock g = b;
+  for (Matrix* m : {&b.Wq, &b.Wk, &b.Wv, &b.Wc, &b.W1, &b.W2})
+    *m += random_mat(m->rows(), m->cols(), rng, 0.3);
+  for (Vector* v : {&b.gain_attn, &b.bq, &b.bk, &b.bv, &b.bc, &b.gain_mlp, &b.b1, &b.b2})
+    *v += Vector(random_mat(v->size(), 1, rng, 0.3));
+  for (Matrix* m : {&g.Wq, &g.Wk, &g.Wv, &g.Wc, &g.W1, &g.W2}) m->setZero();
+  for (Vector* v : {&g.gain_attn, &g.bq, &g.bk, &g.bv, &g.bc, &g.gain_mlp, &g.b1, &g.b2})
+    v->setZero();
+  Matrix X = random_mat(7, 8, rng);
+  const Matrix W = random_mat(7, 8, rng);  // loss = sum(W .* X_out)
+  const Rng dropout = make_stream(11, "test.dropout");
+  LinBlockCache cache;
+  Rng r0 = dropout;
+  lin_block_forward(b, 2, 0.2, X, cache, &r0);
+  Matrix dX = Matrix::Zero(7, 8);
+  lin_block_backward(b, 2, cache, W, g, dX);
+  auto loss = [&] {
+    Rng r = dropout;
+    LinBlockCache c;
+    return lin_block_forward(b, 2, 0.2, X, c, &r).cwiseProduct(W).sum();
+  };
+  expect_ok(check_gradient(
+                loss, {block("X", X, dX), block("Wq", b.Wq, g.Wq), block("Wk", b.Wk, g.Wk),
+                       block("Wv", b.Wv, g.Wv), block("Wc", b.Wc, g.Wc), block("W1", b.W1, g.W1),
+                       block("W2", b.W2, g.W2), block("bq", b.bq, g.bq), block("bk", b.bk, g.bk),
+                       block("bv", b.bv, g.bv), block("bc", b.bc, g.bc), block("b1", b.b1, g.b1),
+                       block("b2", b.b2, g.b2), block("gain_attn", b.gain_attn, g.gain_attn),
+                       block("gain_mlp", b.gain_mlp, g.gain_mlp)}),
+            "lintrans block");
+}
+
+TEST(SamovarGradcheck, LinTransWholeModelWithDropoutAndAuxLoss) {
+  Config cfg = small_config();
+  cfg.arch = Arch::LinTrans;
+  check_whole_model(cfg, 0.4, "lintrans");
 }
 
 TEST(SamovarGradcheck, LearnedKeyProjectionAblation) {

@@ -17,8 +17,8 @@ Matrix rmsnorm(const Matrix& X, const Vector& gain, double eps, int groups, Matr
       const double ms = X.row(t).segment(c, g).squaredNorm() / static_cast<double>(g);
       const double r = 1.0 / std::sqrt(ms + eps);
       inv_rms(t, h) = r;
-      Y.row(t).segment(c, g) = r * X.row(t).segment(c, g).cwiseProduct(
-                                       gain.segment(c, g).transpose());
+      Y.row(t).segment(c, g) =
+          r * X.row(t).segment(c, g).cwiseProduct(gain.segment(c, g).transpose());
     }
   }
   return Y;
@@ -33,8 +33,8 @@ void rmsnorm_backward(const Matrix& X, const Vector& gain, const Matrix& inv_rms
       const double r = inv_rms(t, h);
       const Eigen::RowVectorXd n = r * X.row(t).segment(c, g);  // normalised row
       dgain.segment(c, g) += dY.row(t).segment(c, g).cwiseProduct(n).transpose();
-      const Eigen::RowVectorXd dn = dY.row(t).segment(c, g).cwiseProduct(
-          gain.segment(c, g).transpose());
+      const Eigen::RowVectorXd dn =
+          dY.row(t).segment(c, g).cwiseProduct(gain.segment(c, g).transpose());
       // d/dx of x r(x): r (dn - n mean(dn .* n)).
       const double m = dn.dot(n) / static_cast<double>(g);
       dX.row(t).segment(c, g) += r * (dn - m * n);
@@ -49,7 +49,8 @@ Matrix gelu(const Matrix& X) {
 Matrix gelu_backward(const Matrix& X, const Matrix& dY) {
   const double inv_sqrt_2pi = 1.0 / std::sqrt(2.0 * std::numbers::pi);
   const Matrix dgelu = X.unaryExpr([inv_sqrt_2pi](double x) {
-    return 0.5 * (1.0 + std::erf(x / std::numbers::sqrt2)) + x * inv_sqrt_2pi * std::exp(-0.5 * x * x);
+    return 0.5 * (1.0 + std::erf(x / std::numbers::sqrt2)) +
+           x * inv_sqrt_2pi * std::exp(-0.5 * x * x);
   });
   return dY.cwiseProduct(dgelu);
 }
@@ -60,7 +61,9 @@ double softplus(double x) {
 }
 
 namespace {
-double sigmoid(double x) { return x >= 0 ? 1.0 / (1.0 + std::exp(-x)) : std::exp(x) / (1.0 + std::exp(x)); }
+double sigmoid(double x) {
+  return x >= 0 ? 1.0 / (1.0 + std::exp(-x)) : std::exp(x) / (1.0 + std::exp(x));
+}
 }  // namespace
 
 Matrix lu_lower(const Matrix& theta) {
@@ -84,9 +87,12 @@ void lu_matrix_backward(const Matrix& theta, const Matrix& dW, Matrix& dtheta) {
   const Eigen::Index d = theta.rows();
   for (Eigen::Index j = 0; j < d; ++j)
     for (Eigen::Index i = 0; i < d; ++i) {
-      if (i > j) dtheta(i, j) += dL(i, j);
-      else if (i < j) dtheta(i, j) += dU(i, j);
-      else dtheta(i, i) += dU(i, i) * sigmoid(theta(i, i));  // softplus' = sigmoid
+      if (i > j)
+        dtheta(i, j) += dL(i, j);
+      else if (i < j)
+        dtheta(i, j) += dU(i, j);
+      else
+        dtheta(i, i) += dU(i, i) * sigmoid(theta(i, i));  // softplus' = sigmoid
     }
 }
 
@@ -101,7 +107,8 @@ Matrix apply_lu_blocks(const Matrix& X, const Matrix& thetas, int heads) {
   assert(X.cols() == heads * d && thetas.rows() == heads * d);
   Matrix Y(X.rows(), X.cols());
   for (int h = 0; h < heads; ++h)
-    Y.middleCols(h * d, d).noalias() = X.middleCols(h * d, d) * lu_matrix(thetas.middleRows(h * d, d));
+    Y.middleCols(h * d, d).noalias() =
+        X.middleCols(h * d, d) * lu_matrix(thetas.middleRows(h * d, d));
   return Y;
 }
 
@@ -118,5 +125,21 @@ void apply_lu_blocks_backward(const Matrix& X, const Matrix& thetas, int heads, 
     dthetas.middleRows(h * d, d) += dth;
   }
 }
+
+Matrix dropout_mask(Eigen::Index r, Eigen::Index c, double p, Rng* rng) {
+  if (rng == nullptr || p <= 0) return Matrix();
+  const double keep = 1.0 - p;
+  Matrix m(r, c);
+  for (Eigen::Index j = 0; j < c; ++j)
+    for (Eigen::Index i = 0; i < r; ++i)
+      m(i, j) = uniform(*rng, 0.0, 1.0) < keep ? 1.0 / keep : 0.0;
+  return m;
+}
+
+Matrix apply_mask(const Matrix& X, const Matrix& mask) {
+  return mask.size() == 0 ? X : Matrix(X.cwiseProduct(mask));
+}
+
+Matrix add_bias(const Matrix& X, const Vector& b) { return X.rowwise() + b.transpose(); }
 
 }  // namespace attnlab::samovar

@@ -4,6 +4,7 @@
 // into the input gradient.
 #include <Eigen/Dense>
 
+#include "core/rng.h"
 #include "models/samovar/linear_attention.h"
 
 namespace attnlab::samovar {
@@ -41,5 +42,12 @@ double lu_log_det(const Matrix& theta);
 Matrix apply_lu_blocks(const Matrix& X, const Matrix& thetas, int heads);
 void apply_lu_blocks_backward(const Matrix& X, const Matrix& thetas, int heads, const Matrix& dY,
                               Matrix& dX, Matrix& dthetas);
+
+// Inverted dropout mask (r, c) with entries 0 or 1/(1-p), drawn column-major from *rng; empty
+// when rng is null (evaluation) or p <= 0. apply_mask(X, empty) returns X.
+Matrix dropout_mask(Eigen::Index r, Eigen::Index c, double p, Rng* rng);
+Matrix apply_mask(const Matrix& X, const Matrix& mask);
+// X: (T, D), b: (D). Returns X + 1 b^T.
+Matrix add_bias(const Matrix& X, const Vector& b);
 
 }  // namespace attnlab::samovar

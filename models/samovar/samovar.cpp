@@ -10,8 +10,8 @@ namespace attnlab::samovar {
 
 namespace {
 
-constexpr double kInitStd = 0.02;       // all Linear / Embedding weights (spec §1.11)
-constexpr double kRevinEps = 1e-8;      // added to the window std (spec §1.8)
+constexpr double kInitStd = 0.02;   // all Linear / Embedding weights (spec §1.11)
+constexpr double kRevinEps = 1e-8;  // added to the window std (spec §1.8)
 
 Matrix randn(Eigen::Index r, Eigen::Index c, double std, Rng& rng) {
   Matrix m(r, c);
@@ -21,20 +21,6 @@ Matrix randn(Eigen::Index r, Eigen::Index c, double std, Rng& rng) {
 }
 Vector ones(Eigen::Index n) { return Vector::Ones(n); }
 Vector zeros(Eigen::Index n) { return Vector::Zero(n); }
-
-// Inverted dropout mask scaled by 1/(1-p); empty when not training.
-Matrix dropout_mask(Eigen::Index r, Eigen::Index c, double p, Rng* rng) {
-  if (rng == nullptr || p <= 0) return Matrix();
-  const double keep = 1.0 - p;
-  Matrix m(r, c);
-  for (Eigen::Index j = 0; j < c; ++j)
-    for (Eigen::Index i = 0; i < r; ++i) m(i, j) = uniform(*rng, 0.0, 1.0) < keep ? 1.0 / keep : 0.0;
-  return m;
-}
-Matrix apply_mask(const Matrix& X, const Matrix& mask) {
-  return mask.size() == 0 ? X : Matrix(X.cwiseProduct(mask));
-}
-Matrix add_bias(const Matrix& X, const Vector& b) { return X.rowwise() + b.transpose(); }
 
 template <class F>
 void for_each_block(Params& p, Grads* g, F&& f) {
@@ -77,6 +63,24 @@ void for_each_block(Params& p, Grads* g, F&& f) {
     visit(n + "Qfix", p.attn[l].Qfix, gl ? &gl->Qfix : nullptr);
     visit(n + "Vfix", p.attn[l].Vfix, gl ? &gl->Vfix : nullptr);
   }
+  for (std::size_t l = 0; l < p.lin.size(); ++l) {
+    const std::string n = "lin" + std::to_string(l) + ".";
+    LinBlock* gl = g ? &g->lin[l] : nullptr;
+    visit(n + "gain_attn", p.lin[l].gain_attn, gl ? &gl->gain_attn : nullptr);
+    visit(n + "Wq", p.lin[l].Wq, gl ? &gl->Wq : nullptr);
+    visit(n + "bq", p.lin[l].bq, gl ? &gl->bq : nullptr);
+    visit(n + "Wk", p.lin[l].Wk, gl ? &gl->Wk : nullptr);
+    visit(n + "bk", p.lin[l].bk, gl ? &gl->bk : nullptr);
+    visit(n + "Wv", p.lin[l].Wv, gl ? &gl->Wv : nullptr);
+    visit(n + "bv", p.lin[l].bv, gl ? &gl->bv : nullptr);
+    visit(n + "Wc", p.lin[l].Wc, gl ? &gl->Wc : nullptr);
+    visit(n + "bc", p.lin[l].bc, gl ? &gl->bc : nullptr);
+    visit(n + "gain_mlp", p.lin[l].gain_mlp, gl ? &gl->gain_mlp : nullptr);
+    visit(n + "W1", p.lin[l].W1, gl ? &gl->W1 : nullptr);
+    visit(n + "b1", p.lin[l].b1, gl ? &gl->b1 : nullptr);
+    visit(n + "W2", p.lin[l].W2, gl ? &gl->W2 : nullptr);
+    visit(n + "b2", p.lin[l].b2, gl ? &gl->b2 : nullptr);
+  }
   visit("theta", p.theta, g ? &g->theta : nullptr);
   visit("gain_final", p.gain_final, g ? &g->gain_final : nullptr);
   visit("W_out", p.W_out, g ? &g->W_out : nullptr);
@@ -102,36 +106,44 @@ Params init_params(const Config& cfg, Rng& rng) {
   p.W_en = randn(s, D, kInitStd, rng);
   p.b_en = zeros(D);
   p.gain_en = ones(D);
-  p.E_pos = randn(P, D, kInitStd, rng);
-  p.E_ch = randn(C * T, D, kInitStd, rng);
-  p.E_type = randn(2, D, kInitStd, rng);
-  p.E_chtype = randn(2 * C, D, kInitStd, rng);
-  p.gain_pre = ones(D);
-  const double proj_std = kInitStd / std::sqrt(2.0 * cfg.mlp_layers);  // c_proj rule
-  for (int b = 0; b < cfg.mlp_layers; ++b)
-    p.mlp.push_back({ones(D), randn(D, 4 * D, kInitStd, rng), zeros(4 * D),
-                     randn(4 * D, D, proj_std, rng), zeros(D)});
-  p.gain_var = ones(D);
-  for (int l = 0; l < cfg.attn_layers; ++l) {
-    AttnLayer a;
-    if (cfg.fixed_qv) {
-      a.Qfix = randn(C * T, D, kInitStd, rng);
-      a.Vfix = randn(C * T, D, kInitStd, rng);
-    } else {
-      a.Wq = randn(D, D, kInitStd, rng);
-      a.bq = zeros(D);
-      a.gq = ones(D);
-      a.Wv = randn(D, D, kInitStd, rng);
-      a.bv = zeros(D);
-      a.gv = ones(D);
+  if (cfg.arch == Arch::LinTrans) {  // spec §1.12: per-position + per-channel/position
+    p.E_pos = randn(T, D, kInitStd, rng);
+    p.E_ch = randn(C * T, D, kInitStd, rng);
+    p.gain_pre = ones(D);
+    for (int l = 0; l < cfg.attn_layers; ++l)
+      p.lin.push_back(init_lin_block(cfg.width, cfg.attn_layers, rng));
+  } else {
+    p.E_pos = randn(P, D, kInitStd, rng);
+    p.E_ch = randn(C * T, D, kInitStd, rng);
+    p.E_type = randn(2, D, kInitStd, rng);
+    p.E_chtype = randn(2 * C, D, kInitStd, rng);
+    p.gain_pre = ones(D);
+    const double proj_std = kInitStd / std::sqrt(2.0 * cfg.mlp_layers);  // c_proj rule
+    for (int b = 0; b < cfg.mlp_layers; ++b)
+      p.mlp.push_back({ones(D), randn(D, 4 * D, kInitStd, rng), zeros(4 * D),
+                       randn(4 * D, D, proj_std, rng), zeros(D)});
+    p.gain_var = ones(D);
+    for (int l = 0; l < cfg.attn_layers; ++l) {
+      AttnLayer a;
+      if (cfg.fixed_qv) {
+        a.Qfix = randn(C * T, D, kInitStd, rng);
+        a.Vfix = randn(C * T, D, kInitStd, rng);
+      } else {
+        a.Wq = randn(D, D, kInitStd, rng);
+        a.bq = zeros(D);
+        a.gq = ones(D);
+        a.Wv = randn(D, D, kInitStd, rng);
+        a.bv = zeros(D);
+        a.gv = ones(D);
+      }
+      if (cfg.learned_keys) {
+        a.Wk = randn(D, D, kInitStd, rng);
+        a.bk = zeros(D);
+      }
+      p.attn.push_back(std::move(a));
     }
-    if (cfg.learned_keys) {
-      a.Wk = randn(D, D, kInitStd, rng);
-      a.bk = zeros(D);
-    }
-    p.attn.push_back(std::move(a));
+    p.theta = randn(D, d, std::sqrt(kInitStd / std::sqrt(static_cast<double>(d))), rng);
   }
-  p.theta = randn(D, d, std::sqrt(kInitStd / std::sqrt(static_cast<double>(d))), rng);
   p.gain_final = ones(D);
   p.W_out = randn(D, s, kInitStd, rng);
   p.b_out = zeros(s);
@@ -165,17 +177,20 @@ std::size_t count_params(const Params& p, const Config& cfg) {
 // ---- stack ----------------------------------------------------------------------------------
 
 Matrix stack_forward(const Params& p, const Config& cfg, const Matrix& xt, int channel,
-                     StackCache& c, Rng* dropout_rng) {
+                     StackCache& c, Rng* dropout_rng, const StackCache* frozen_qv) {
   const auto M = static_cast<std::size_t>(cfg.attn_layers);
   const Eigen::Index T = xt.rows(), D = xt.cols();
-  for (auto* v : {&c.q_pre, &c.q_inv, &c.Q, &c.v_pre, &c.v_inv, &c.V, &c.K_in, &c.K, &c.attn,
-                  &c.mask, &c.O})
+  for (auto* v :
+       {&c.q_pre, &c.q_inv, &c.Q, &c.v_pre, &c.v_inv, &c.V, &c.K_in, &c.K, &c.attn, &c.mask, &c.O})
     v->assign(M, Matrix());
   c.mix = Matrix::Zero(T, D);
   Matrix k_in = xt;  // W_k = I: layer 1's keys are x~ itself
   for (std::size_t l = 0; l < M; ++l) {
     const AttnLayer& a = p.attn[l];
-    if (cfg.fixed_qv) {  // q, v: learned constants of (channel, position)
+    if (frozen_qv != nullptr) {  // VAR reading: the weight path held fixed
+      c.Q[l] = frozen_qv->Q[l];
+      c.V[l] = frozen_qv->V[l];
+    } else if (cfg.fixed_qv) {  // q, v: learned constants of (channel, position)
       c.Q[l] = a.Qfix.middleRows(channel * T, T);
       c.V[l] = a.Vfix.middleRows(channel * T, T);
     } else {  // q = RMSNormHead(x~ W_q + b_q), v likewise, from the ORIGINAL input x~
@@ -193,7 +208,7 @@ Matrix stack_forward(const Params& p, const Config& cfg, const Matrix& xt, int c
     k_in = c.O[l];                              // keys of the next layer: this output
   }
   Matrix y = apply_lu_blocks(c.mix, p.theta, cfg.heads);  // (sum_l o^(l)) W_o
-  if (cfg.key_shortcut) y += xt;                            // + x~_t
+  if (cfg.key_shortcut) y += xt;                          // + x~_t
   return y;
 }
 
@@ -213,14 +228,16 @@ void stack_backward(const Params& p, const Config& cfg, const Matrix& xt, int ch
     Matrix dQ = Matrix::Zero(T, D), dK = dQ, dV = dQ;
     multihead_causal_linear_attention_backward(c.Q[l], c.K[l], c.V[l], dattn, cfg.heads, dQ, dK,
                                                dV);
-    Matrix dk_in = dK;  // k = k_in (W_k = I) ...
+    Matrix dk_in = dK;       // k = k_in (W_k = I) ...
     if (cfg.learned_keys) {  // ... or k = k_in W_k + b_k
       dk_in = dK * a.Wk.transpose();
       ga.Wk.noalias() += c.K_in[l].transpose() * dK;
       ga.bk += dK.colwise().sum().transpose();
     }
-    if (l > 0) dO_from_next = dk_in;  // k_in = o^(l-1)
-    else dxt += dk_in;                // k_in = x~
+    if (l > 0)
+      dO_from_next = dk_in;  // k_in = o^(l-1)
+    else
+      dxt += dk_in;  // k_in = x~
     if (cfg.fixed_qv) {
       ga.Qfix.middleRows(channel * T, T) += dQ;
       ga.Vfix.middleRows(channel * T, T) += dV;
@@ -235,6 +252,19 @@ void stack_backward(const Params& p, const Config& cfg, const Matrix& xt, int ch
     ga.bv += dv_pre.colwise().sum().transpose();
     dxt.noalias() += dq_pre * a.Wq.transpose() + dv_pre * a.Wv.transpose();
   }
+}
+
+// ---- LinTrans stack ----------------------------------------------------------------------------
+
+Matrix lin_stack_forward(const Params& p, const Config& cfg, const Matrix& X,
+                         std::vector<LinBlockCache>& cache, Rng* rng,
+                         const std::vector<LinBlockCache>* frozen_qv) {
+  cache.assign(p.lin.size(), LinBlockCache());
+  Matrix Y = X;
+  for (std::size_t l = 0; l < p.lin.size(); ++l)
+    Y = lin_block_forward(p.lin[l], cfg.heads, cfg.dropout, Y, cache[l], rng,
+                          frozen_qv ? &(*frozen_qv)[l] : nullptr);
+  return Y;
 }
 
 // ---- RevIN ----------------------------------------------------------------------------------
@@ -253,6 +283,27 @@ Revin revin_stats(const Vector& x, int patch) {
 // ---- one channel's token sequence -------------------------------------------------------------
 
 namespace {
+
+// SAMoVAR after the pre-norm: MLP blocks -> x~ = RMSNorm_VAR -> aligned stack. X: (T, D).
+void seq_forward_aligned(const Params& p, const Config& cfg, Matrix X, int c, SeqCache& sc,
+                         Rng* rng) {
+  const Eigen::Index T = cfg.tokens(), D = cfg.width;
+  const auto B = static_cast<std::size_t>(cfg.mlp_layers);
+  for (auto* v : {&sc.mlp_in, &sc.mlp_inv, &sc.mlp_norm, &sc.mlp_h, &sc.mlp_a, &sc.mlp_mask})
+    v->assign(B, Matrix());
+  for (std::size_t b = 0; b < B; ++b) {  // x <- x + dropout(W2 gelu(W1 RMSNorm(x) + b1) + b2)
+    const MlpBlock& m = p.mlp[b];
+    sc.mlp_in[b] = X;
+    sc.mlp_norm[b] = rmsnorm(X, m.gain, kRmsEps, 1, sc.mlp_inv[b]);
+    sc.mlp_h[b] = add_bias(sc.mlp_norm[b] * m.W1, m.b1);
+    sc.mlp_a[b] = gelu(sc.mlp_h[b]);
+    sc.mlp_mask[b] = dropout_mask(T, D, cfg.dropout, rng);
+    X += apply_mask(add_bias(sc.mlp_a[b] * m.W2, m.b2), sc.mlp_mask[b]);
+  }
+  sc.X_mlp = X;
+  sc.xt = rmsnorm(X, p.gain_var, kRmsEps, 1, sc.var_inv);  // x~
+  sc.y = stack_forward(p, cfg, sc.xt, c, sc.stack, rng);
+}
 
 void seq_forward(const Params& p, const Config& cfg, const Matrix& Z, const Matrix& Mix, int c,
                  SeqCache& sc, Rng* rng) {
@@ -276,29 +327,44 @@ void seq_forward(const Params& p, const Config& cfg, const Matrix& Z, const Matr
   }
   sc.tok_mask = dropout_mask(T, D, cfg.dropout, rng);
   sc.X0 = apply_mask(tokens, sc.tok_mask);  // dropout(token) + embeddings
+  const bool lin = cfg.arch == Arch::LinTrans;
   for (Eigen::Index tau = 0; tau < T; ++tau)
-    sc.X0.row(tau) += p.E_pos.row(tau / 2) + p.E_ch.row(c * T + tau) + p.E_type.row(tau % 2) +
-                      p.E_chtype.row(2 * c + tau % 2);
-  Matrix X = rmsnorm(sc.X0, p.gain_pre, kRmsEps, 1, sc.pre_inv);
-  const auto B = static_cast<std::size_t>(cfg.mlp_layers);
-  for (auto* v : {&sc.mlp_in, &sc.mlp_inv, &sc.mlp_norm, &sc.mlp_h, &sc.mlp_a, &sc.mlp_mask})
-    v->assign(B, Matrix());
-  for (std::size_t b = 0; b < B; ++b) {  // x <- x + dropout(W2 gelu(W1 RMSNorm(x) + b1) + b2)
-    const MlpBlock& m = p.mlp[b];
-    sc.mlp_in[b] = X;
-    sc.mlp_norm[b] = rmsnorm(X, m.gain, kRmsEps, 1, sc.mlp_inv[b]);
-    sc.mlp_h[b] = add_bias(sc.mlp_norm[b] * m.W1, m.b1);
-    sc.mlp_a[b] = gelu(sc.mlp_h[b]);
-    sc.mlp_mask[b] = dropout_mask(T, D, cfg.dropout, rng);
-    X += apply_mask(add_bias(sc.mlp_a[b] * m.W2, m.b2), sc.mlp_mask[b]);
+    if (lin)
+      sc.X0.row(tau) += p.E_pos.row(tau) + p.E_ch.row(c * T + tau);
+    else
+      sc.X0.row(tau) += p.E_pos.row(tau / 2) + p.E_ch.row(c * T + tau) + p.E_type.row(tau % 2) +
+                        p.E_chtype.row(2 * c + tau % 2);
+  const Matrix X = rmsnorm(sc.X0, p.gain_pre, kRmsEps, 1, sc.pre_inv);
+  if (lin) {  // LinTrans: the standard block stack replaces MLPs -> x~ -> aligned stack
+    sc.stack_in = X;
+    sc.y = lin_stack_forward(p, cfg, X, sc.lin, rng);
+  } else {
+    seq_forward_aligned(p, cfg, X, c, sc, rng);
   }
-  sc.X_mlp = X;
-  sc.xt = rmsnorm(X, p.gain_var, kRmsEps, 1, sc.var_inv);  // x~
-  const Matrix y = stack_forward(p, cfg, sc.xt, c, sc.stack, rng);
   sc.y_en.resize(P, D);  // read out only at En positions
-  for (Eigen::Index n = 0; n < P; ++n) sc.y_en.row(n) = y.row(2 * n + 1);
+  for (Eigen::Index n = 0; n < P; ++n) sc.y_en.row(n) = sc.y.row(2 * n + 1);
   sc.fin = rmsnorm(sc.y_en, p.gain_final, kRmsEps, 1, sc.fin_inv);
   sc.pred = add_bias(sc.fin * p.W_out, p.b_out);  // (P, s)
+}
+
+// Backward of seq_forward_aligned: dY (T, D) at the stack output -> dX (+=) at its input.
+void seq_backward_aligned(const Params& p, const Config& cfg, int c, const SeqCache& sc,
+                          const Matrix& dY, Grads& g, Matrix& dX) {
+  const Eigen::Index T = cfg.tokens(), D = cfg.width;
+  Matrix dxt = Matrix::Zero(T, D);
+  stack_backward(p, cfg, sc.xt, c, sc.stack, dY, g, dxt);
+  rmsnorm_backward(sc.X_mlp, p.gain_var, sc.var_inv, 1, dxt, dX, g.gain_var);  // x~
+  for (std::size_t b = sc.mlp_in.size(); b-- > 0;) {  // x_out = x_in + mask (a W2 + b2)
+    const MlpBlock& m = p.mlp[b];
+    MlpBlock& gm = g.mlp[b];
+    const Matrix dout = apply_mask(dX, sc.mlp_mask[b]);
+    gm.W2.noalias() += sc.mlp_a[b].transpose() * dout;
+    gm.b2 += dout.colwise().sum().transpose();
+    const Matrix dh = gelu_backward(sc.mlp_h[b], dout * m.W2.transpose());
+    gm.W1.noalias() += sc.mlp_norm[b].transpose() * dh;
+    gm.b1 += dh.colwise().sum().transpose();
+    rmsnorm_backward(sc.mlp_in[b], m.gain, sc.mlp_inv[b], 1, dh * m.W1.transpose(), dX, gm.gain);
+  }
 }
 
 // Returns dMix's column for this channel through dmix_patches (P, s).
@@ -313,26 +379,27 @@ void seq_backward(const Params& p, const Config& cfg, const Matrix& Z, int c, co
   rmsnorm_backward(sc.y_en, p.gain_final, sc.fin_inv, 1, dfin, dyen, g.gain_final);
   Matrix dY = Matrix::Zero(T, D);
   for (Eigen::Index n = 0; n < P; ++n) dY.row(2 * n + 1) = dyen.row(n);
-  Matrix dxt = Matrix::Zero(T, D);
-  stack_backward(p, cfg, sc.xt, c, sc.stack, dY, g, dxt);
+  const bool lin = cfg.arch == Arch::LinTrans;
   Matrix dX = Matrix::Zero(T, D);
-  rmsnorm_backward(sc.X_mlp, p.gain_var, sc.var_inv, 1, dxt, dX, g.gain_var);  // x~
-  for (std::size_t b = sc.mlp_in.size(); b-- > 0;) {  // x_out = x_in + mask (a W2 + b2)
-    const MlpBlock& m = p.mlp[b];
-    MlpBlock& gm = g.mlp[b];
-    const Matrix dout = apply_mask(dX, sc.mlp_mask[b]);
-    gm.W2.noalias() += sc.mlp_a[b].transpose() * dout;
-    gm.b2 += dout.colwise().sum().transpose();
-    const Matrix dh = gelu_backward(sc.mlp_h[b], dout * m.W2.transpose());
-    gm.W1.noalias() += sc.mlp_norm[b].transpose() * dh;
-    gm.b1 += dh.colwise().sum().transpose();
-    rmsnorm_backward(sc.mlp_in[b], m.gain, sc.mlp_inv[b], 1, dh * m.W1.transpose(), dX, gm.gain);
+  if (lin) {  // blocks in reverse; the gradient flows down the residual stream
+    for (std::size_t l = sc.lin.size(); l-- > 0;) {
+      Matrix dXin = Matrix::Zero(T, D);
+      lin_block_backward(p.lin[l], cfg.heads, sc.lin[l], dY, g.lin[l], dXin);
+      dY = std::move(dXin);
+    }
+    dX = dY;
+  } else {
+    seq_backward_aligned(p, cfg, c, sc, dY, g, dX);
   }
   Matrix dX0 = Matrix::Zero(T, D);
   rmsnorm_backward(sc.X0, p.gain_pre, sc.pre_inv, 1, dX, dX0, g.gain_pre);
   for (Eigen::Index tau = 0; tau < T; ++tau) {  // embeddings
-    g.E_pos.row(tau / 2) += dX0.row(tau);
     g.E_ch.row(c * T + tau) += dX0.row(tau);
+    if (lin) {
+      g.E_pos.row(tau) += dX0.row(tau);
+      continue;
+    }
+    g.E_pos.row(tau / 2) += dX0.row(tau);
     g.E_type.row(tau % 2) += dX0.row(tau);
     g.E_chtype.row(2 * c + tau % 2) += dX0.row(tau);
   }
@@ -368,9 +435,8 @@ Matrix forward_with_revin(const Params& p, const Config& cfg, const Matrix& wind
   cache.revin = revin;
   cache.Z = Matrix::Zero(P * s, C);  // left zero-padding by P s - L
   for (Eigen::Index c = 0; c < C; ++c)
-    cache.Z.col(c).tail(L) =
-        (window.col(c).array() - revin[static_cast<std::size_t>(c)].mu) /
-        revin[static_cast<std::size_t>(c)].sigma;
+    cache.Z.col(c).tail(L) = (window.col(c).array() - revin[static_cast<std::size_t>(c)].mu) /
+                             revin[static_cast<std::size_t>(c)].sigma;
   const Matrix Mix = add_bias(cache.Z * p.G.transpose(), p.g);  // (P s, C): G z + g per step
   cache.seq.assign(static_cast<std::size_t>(C), SeqCache());
   Matrix forecast(s, C);

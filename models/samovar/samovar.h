@@ -7,16 +7,25 @@
 //   y_t = [x~_t] + (sum_l o^(l)_t) W_o          (key shortcut in brackets; W_o LU, block-diag)
 // and reads the prediction of patch n+1 at the En token e_{c,n}: yhat_n = RMSNorm(y_{2n+1}) W_out.
 // Channels share all weights except G (channel mixing) and the channel-indexed embeddings.
+//
+// arch = LinTrans (spec §1.12) keeps the tokeniser, RevIN, readout and loss and replaces
+// "MLP blocks -> x~ -> aligned stack" by the standard pre-norm stack of models/samovar/lintrans.h
+// (attn_layers blocks of linear attention + MLP, residuals); its embeddings are one per token
+// position (E_pos: (T, D)) plus the per-channel/per-position E_ch, without type embeddings.
 #include <cstdint>
 #include <vector>
 
 #include "core/optim.h"
 #include "core/rng.h"
 #include "models/samovar/layers.h"
+#include "models/samovar/lintrans.h"
 
 namespace attnlab::samovar {
 
+enum class Arch { Samovar, LinTrans };
+
 struct Config {
+  Arch arch = Arch::Samovar;
   int channels = 2;     // C
   int input_len = 64;   // L
   int patch = 1;        // s (= horizon H)
@@ -29,16 +38,16 @@ struct Config {
   bool key_shortcut = true;   // the "+ x~_t" term
   bool learned_keys = false;  // ablation: k^(l) = k_in W_k^(l) + b_k instead of W_k = I
   int patches() const { return (input_len + patch - 1) / patch; }  // P
-  int tokens() const { return 2 * patches(); }                      // T = 2P
+  int tokens() const { return 2 * patches(); }                     // T = 2P
   int head_dim() const { return width / heads; }
 };
 
 struct MlpBlock {
-  Vector gain;        // (D)
-  Matrix W1;          // (D, 4D)
-  Vector b1;          // (4D)
-  Matrix W2;          // (4D, D)
-  Vector b2;          // (D)
+  Vector gain;  // (D)
+  Matrix W1;    // (D, 4D)
+  Vector b1;    // (4D)
+  Matrix W2;    // (4D, D)
+  Vector b2;    // (D)
 };
 
 struct AttnLayer {
@@ -51,20 +60,21 @@ struct AttnLayer {
 };
 
 struct Params {
-  Matrix G;                   // (C, C) channel mixing of the Ex tokens
-  Vector g;                   // (C)
-  Matrix W_ex, W_en;          // (s, D)
-  Vector b_ex, b_en;          // (D)
-  Vector gain_ex, gain_en;    // (D)
-  Matrix E_pos;               // (P, D)
-  Matrix E_ch;                // (C T, D)
-  Matrix E_type;              // (2, D)
-  Matrix E_chtype;            // (2 C, D)
-  Vector gain_pre;            // (D)
+  Matrix G;                 // (C, C) channel mixing of the Ex tokens
+  Vector g;                 // (C)
+  Matrix W_ex, W_en;        // (s, D)
+  Vector b_ex, b_en;        // (D)
+  Vector gain_ex, gain_en;  // (D)
+  Matrix E_pos;             // (P, D); LinTrans: (T, D)
+  Matrix E_ch;              // (C T, D)
+  Matrix E_type;            // (2, D), SAMoVAR only
+  Matrix E_chtype;          // (2 C, D), SAMoVAR only
+  Vector gain_pre;          // (D)
   std::vector<MlpBlock> mlp;
-  Vector gain_var;            // (D)
+  Vector gain_var;  // (D)
   std::vector<AttnLayer> attn;
   Matrix theta;               // (D, d): head h's LU parameter in rows h d .. h d + d - 1
+  std::vector<LinBlock> lin;  // LinTrans only: attn_layers blocks
   Vector gain_final;          // (D)
   Matrix W_out;               // (D, s)
   Vector b_out;               // (s)
@@ -85,16 +95,25 @@ std::size_t count_params(const Params& p, const Config& cfg);
 struct StackCache {
   std::vector<Matrix> q_pre, q_inv, Q;  // per layer (T, D), (T, h), (T, D)
   std::vector<Matrix> v_pre, v_inv, V;
-  std::vector<Matrix> K_in, K;          // input of the key map and the keys, (T, D)
-  std::vector<Matrix> attn, mask, O;    // raw attention output, dropout mask (empty = none), o
-  Matrix mix;                           // sum_l O_l, (T, D)
+  std::vector<Matrix> K_in, K;        // input of the key map and the keys, (T, D)
+  std::vector<Matrix> attn, mask, O;  // raw attention output, dropout mask (empty = none), o
+  Matrix mix;                         // sum_l O_l, (T, D)
 };
-// xt: (T, D) = x~ of one channel. Returns y: (T, D) at every position.
+// xt: (T, D) = x~ of one channel. Returns y: (T, D) at every position. With frozen_qv, the
+// queries and values are taken from that cache instead of being computed from xt (the VAR
+// reading: weights held fixed, observations varied; used by var.misaligned_stack_not_var).
 Matrix stack_forward(const Params& p, const Config& cfg, const Matrix& xt, int channel,
-                     StackCache& cache, Rng* dropout_rng);
+                     StackCache& cache, Rng* dropout_rng, const StackCache* frozen_qv = nullptr);
 // dY: (T, D). Accumulates into grads and into dxt.
 void stack_backward(const Params& p, const Config& cfg, const Matrix& xt, int channel,
                     const StackCache& cache, const Matrix& dY, Grads& grads, Matrix& dxt);
+
+// ---- the LinTrans block stack on one token sequence -----------------------------------------
+// X: (T, D) = pre-normed tokens of one channel. Returns the residual stream after all blocks.
+// With frozen_qv, every block takes Q and V from that cache (see stack_forward).
+Matrix lin_stack_forward(const Params& p, const Config& cfg, const Matrix& X,
+                         std::vector<LinBlockCache>& cache, Rng* dropout_rng,
+                         const std::vector<LinBlockCache>* frozen_qv = nullptr);
 
 // ---- RevIN as the authors implement it (spec §1.8) -----------------------------------------
 struct Revin {
@@ -104,22 +123,25 @@ Revin revin_stats(const Vector& x, int patch);
 
 // ---- the whole model on one sample ---------------------------------------------------------
 struct SeqCache {
-  Matrix mix_patches;             // (P, s) Ex mixed values G z + g of this channel
-  Matrix ex_pre, en_pre;          // (P, D) tokeniser outputs before RMSNorm
-  Matrix ex_inv, en_inv;          // (P, 1)
-  Matrix tok_mask;                // (T, D) dropout mask on tokens (empty = none)
-  Matrix X0, pre_inv;             // (T, D) tokens + embeddings, (T, 1)
+  Matrix mix_patches;     // (P, s) Ex mixed values G z + g of this channel
+  Matrix ex_pre, en_pre;  // (P, D) tokeniser outputs before RMSNorm
+  Matrix ex_inv, en_inv;  // (P, 1)
+  Matrix tok_mask;        // (T, D) dropout mask on tokens (empty = none)
+  Matrix X0, pre_inv;     // (T, D) tokens + embeddings, (T, 1)
   std::vector<Matrix> mlp_in, mlp_inv, mlp_norm, mlp_h, mlp_a, mlp_mask;
-  Matrix X_mlp, var_inv, xt;      // after the MLP blocks, (T, 1), x~
+  Matrix X_mlp, var_inv, xt;  // after the MLP blocks, (T, 1), x~
   StackCache stack;
-  Matrix y_en, fin_inv, fin;      // (P, D), (P, 1), (P, D)
-  Matrix pred;                    // (P, s): row n predicts patch n+1, RevIN units
+  Matrix stack_in;                 // LinTrans: the tokens entering the block stack, (T, D)
+  std::vector<LinBlockCache> lin;  // LinTrans: per block
+  Matrix y;                        // output of the stack at every position, (T, D)
+  Matrix y_en, fin_inv, fin;       // (P, D), (P, 1), (P, D)
+  Matrix pred;                     // (P, s): row n predicts patch n+1, RevIN units
 };
 
 struct SampleCache {
-  Matrix Z;                    // (P s, C) RevIN-normalised, left-padded window
-  std::vector<Revin> revin;    // per channel
-  std::vector<SeqCache> seq;   // per channel
+  Matrix Z;                   // (P s, C) RevIN-normalised, left-padded window
+  std::vector<Revin> revin;   // per channel
+  std::vector<SeqCache> seq;  // per channel
 };
 
 // window: (L, C). Fills cache; returns the forecast (s, C) in data units.
