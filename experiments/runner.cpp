@@ -115,22 +115,31 @@ nlohmann::json provenance() {
 namespace {
 
 // Cells kept as one JSON file each under `dir`; in memory only when results are not written.
+// Each kept cell is stamped with the code that computed it (git commit, "-dirty" when the tree
+// had changes) and is only handed back to the same code: a fixed bug or a changed model never
+// mixes with results of the old one.
 class FileCellStore : public CellStore {
  public:
-  FileCellStore(std::filesystem::path dir, bool write) : dir_(std::move(dir)), write_(write) {}
+  FileCellStore(std::filesystem::path dir, bool write, std::string code)
+      : dir_(std::move(dir)), write_(write), code_(std::move(code)) {}
   std::optional<nlohmann::json> load(const std::string& key) const override {
     if (auto it = memory_.find(key); it != memory_.end()) return it->second;
     const auto path = file(key);
     if (!write_ || !std::filesystem::exists(path)) return std::nullopt;
-    return read_json_file(path);
+    nlohmann::json kept = read_json_file(path);
+    if (!kept.is_object() || kept.value("attnlab_code", "") != code_) return std::nullopt;
+    kept.erase("attnlab_code");
+    return kept;
   }
   void save(const std::string& key, const nlohmann::json& value) override {
     if (!write_) {
       memory_[key] = value;
       return;
     }
+    nlohmann::json kept = value;
+    kept["attnlab_code"] = code_;
     ensure_writable_dir(dir_);
-    write_json_atomic(file(key), value);
+    write_json_atomic(file(key), kept);
   }
 
  private:
@@ -143,6 +152,7 @@ class FileCellStore : public CellStore {
   }
   std::filesystem::path dir_;
   bool write_;
+  std::string code_;
   std::map<std::string, nlohmann::json> memory_;
 };
 
@@ -235,7 +245,10 @@ ClaimResult run_claim(const Claim& claim, const RunOptions& options) {
   if (options.write) ensure_writable_dir(path.parent_path());
 
   ProgressSink sink(claim.id, options.progress);
-  FileCellStore cells(path.parent_path() / "cells", options.write);
+  nlohmann::json prov = provenance();
+  FileCellStore cells(path.parent_path() / "cells", options.write,
+                      prov.at("git_commit").get<std::string>() +
+                          (prov.at("git_dirty").get<bool>() ? "-dirty" : ""));
   RunContext ctx{params, options.seed, options.profile,
                  [&](double f, std::string_view what) { sink.update(f, what); }, &cells};
   const auto t0 = std::chrono::steady_clock::now();
@@ -284,7 +297,6 @@ ClaimResult run_claim(const Claim& claim, const RunOptions& options) {
   r.headline = claim.headline;
   if (!r.headline.empty() && outcome.has(r.headline)) r.headline_value = outcome.get(r.headline);
 
-  nlohmann::json prov = provenance();
   prov["seed"] = options.seed;
   prov["wall_seconds"] = seconds;
   std::string command = "attnlab run " + claim.id + " --profile " + options.profile + " --seed " +

@@ -8,6 +8,7 @@
 #include <functional>
 
 #include "core/error.h"
+#include "core/io.h"
 
 namespace attnlab {
 namespace {
@@ -135,6 +136,11 @@ TEST(Runner, PartialSweepIsIncompleteAndResumesBitForBit) {
   EXPECT_EQ(again.json["data"]["runs_trained"], 0);
   EXPECT_EQ(again.json["data"]["runs_reused"], 2);
   EXPECT_EQ(again.json["metrics"], first.json["metrics"]);
+  // A kept run computed by other code (another commit) is not reused.
+  auto kept = read_json_file(cells / "diag1_u5_s0.json");
+  kept["attnlab_code"] = "some-other-commit";
+  write_json_atomic(cells / "diag1_u5_s0.json", kept);
+  EXPECT_EQ(run_claim(c, opt).json["data"]["runs_trained"], 1);
   // A kept run from another configuration is not reused.
   opt.overrides.push_back("lr=0.002");
   EXPECT_EQ(run_claim(c, opt).json["data"]["runs_trained"], 2);
