@@ -176,7 +176,7 @@ PLOTS = {
 def report_section(results_by_id, profile):
     """Generalisation table next to the authors' numbers (spec §3.3)."""
     rows = [(cid, r) for cid, r in results_by_id.items()
-            if r.get("data", {}).get("curves") is not None]
+            if cid.startswith("var.") and r.get("data", {}).get("curves") is not None]
     if not rows:
         return None
     out = [f"### SAMoVAR synthetic VAR: validation MSE on unseen higher orders ({profile})", "",
