@@ -115,6 +115,27 @@ def check_figure(result, base):
     return files
 
 
+def timings_figure(result, base):
+    """Wall-clock timings of a claim that has no other figure (e.g. the step-speed claims)."""
+    timings = result.get("timings") or {}
+    if not timings:
+        return []
+    names = sorted(timings)
+    fig, ax = plt.subplots(figsize=(7, 1.4 + 0.4 * len(names)))
+    ax.barh(range(len(names)), [timings[n] for n in names], color="tab:blue")
+    ax.set_yticks(range(len(names)))
+    ax.set_yticklabels(names, fontsize=8)
+    ax.set_xscale("log")
+    ax.set_xlabel("seconds (wall clock; not gated, machine-dependent)")
+    ax.set_title(f'{result["claim"]["id"]} ({result["profile"]}): timings', fontsize=9)
+    ax.invert_yaxis()
+    files = [base + "_timings.png", base + "_timings.svg"]
+    for f in files:
+        fig.savefig(f, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return files
+
+
 def render_figures(results, root, plots):
     figs = {}
     for profile, res in results.items():
@@ -131,6 +152,8 @@ def render_figures(results, root, plots):
                     print(f"report: figure for {cid} ({profile}) failed:", file=sys.stderr)
                     traceback.print_exc()
             files += check_figure(r, base)
+            if not files:
+                files += timings_figure(r, base)
             figs[(profile, cid)] = [os.path.relpath(f, root) for f in files if f.endswith(".png")]
     return figs
 
