@@ -283,7 +283,7 @@ template <class T>
 void lane_gather(const T* Z0s, std::size_t zs, std::size_t b0, std::size_t count,
                  typename Lanes<T>::V* Z) {
   using V = typename Lanes<T>::V;
-  constexpr auto W = static_cast<std::size_t>(Lanes<T>::W);
+  [[maybe_unused]] constexpr auto W = static_cast<std::size_t>(Lanes<T>::W);
   std::size_t e = 0;
 #if defined(__AVX512F__)
   if constexpr (std::is_same_v<T, float>) {
