@@ -2,11 +2,13 @@
 // and no partial file left behind.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string>
 
 #include "core/io.h"
 #include "experiments/claim.h"
@@ -21,7 +23,8 @@ struct CliRun {
 };
 
 CliRun run(const std::string& args, const std::string& env = "") {
-  const fs::path dir = fs::temp_directory_path() / "attnlab_cli_test";
+  const fs::path dir =
+      fs::temp_directory_path() / ("attnlab_cli_test_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   const fs::path out = dir / "stdout.txt", err = dir / "stderr.txt";
   const std::string cmd = env + " '" + std::string(ATTNLAB_EXE) + "' " + args + " >'" +
@@ -41,7 +44,8 @@ std::size_t lines(const std::string& s) {
 }
 
 fs::path fresh_dir(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / ("attnlab_cli_" + name);
+  const fs::path d =
+      fs::temp_directory_path() / ("attnlab_cli_" + name + "_" + std::to_string(::getpid()));
   fs::remove_all(d);
   fs::create_directories(d);
   return d;

@@ -2,10 +2,12 @@
 #include "experiments/runner.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <functional>
+#include <string>
 
 #include "core/error.h"
 #include "core/io.h"
@@ -15,7 +17,8 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path temp_dir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("attnlab_runner_" + name);
+  fs::path d =
+      fs::temp_directory_path() / ("attnlab_runner_" + name + "_" + std::to_string(::getpid()));
   fs::remove_all(d);
   return d;
 }

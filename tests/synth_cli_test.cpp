@@ -2,10 +2,12 @@
 // sidecar's coefficients within 0.05), the CSV/JSON contents of each generator, and the
 // InputError contract for bad options (nothing written).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string>
 
 #include "analysis/var_fit.h"
 #include "core/error.h"
@@ -17,7 +19,8 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path fresh_dir(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / ("attnlab_synth_cli_" + name);
+  const fs::path d =
+      fs::temp_directory_path() / ("attnlab_synth_cli_" + name + "_" + std::to_string(::getpid()));
   fs::remove_all(d);
   fs::create_directories(d);
   return d;
