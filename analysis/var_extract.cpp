@@ -20,8 +20,7 @@ LagGrid single_layer_weights(const MatrixXd& Q, const MatrixXd& V) {
   return A;
 }
 
-std::vector<LagGrid> path_weights(const std::vector<MatrixXd>& Q,
-                                  const std::vector<MatrixXd>& V) {
+std::vector<LagGrid> path_weights(const std::vector<MatrixXd>& Q, const std::vector<MatrixXd>& V) {
   assert(Q.size() == V.size() && !Q.empty());
   std::vector<LagGrid> B;
   B.push_back(single_layer_weights(Q[0], V[0]));

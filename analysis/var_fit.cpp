@@ -14,8 +14,7 @@ void check_fit_input(const Eigen::MatrixXd& series, int p, bool intercept, int f
   const Eigen::Index T = series.rows(), k = series.cols();
   if (p < 1) throw InputError("fit_var_ls: order must be >= 1, got " + std::to_string(p));
   if (k < 1) throw InputError("fit_var_ls: series needs at least one column");
-  if (first_response < p)
-    throw InputError("fit_var_ls: first_response must be >= order");
+  if (first_response < p) throw InputError("fit_var_ls: first_response must be >= order");
   const Eigen::Index teff = T - first_response;
   const Eigen::Index m = k * p + (intercept ? 1 : 0);
   if (teff <= m)
@@ -30,7 +29,8 @@ Eigen::MatrixXd regressors(const Eigen::MatrixXd& series, int p, bool intercept,
   const Eigen::Index teff = T - first, off = intercept ? 1 : 0;
   Eigen::MatrixXd Z(teff, k * p + off);
   if (intercept) Z.col(0).setOnes();
-  for (int j = 1; j <= p; ++j) Z.middleCols(off + (j - 1) * k, k) = series.middleRows(first - j, teff);
+  for (int j = 1; j <= p; ++j)
+    Z.middleCols(off + (j - 1) * k, k) = series.middleRows(first - j, teff);
   return Z;
 }
 

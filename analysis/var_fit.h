@@ -39,8 +39,8 @@ VarFit fit_var_ls_from(const Eigen::MatrixXd& series, int p, bool intercept, int
 double var_aic(const VarFit& fit);
 
 struct VarOrderChoice {
-  int order = 0;             // argmin AIC
-  std::vector<double> aic;   // aic[p-1] for p = 1..max_order
+  int order = 0;            // argmin AIC
+  std::vector<double> aic;  // aic[p-1] for p = 1..max_order
 };
 // Fits p = 1..max_order on the common sample of T - max_order responses; smallest AIC wins.
 VarOrderChoice select_var_order_aic(const Eigen::MatrixXd& series, int max_order,

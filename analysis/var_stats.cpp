@@ -37,7 +37,7 @@ void require_stable(const Eigen::MatrixXd& F) {
                      " >= 1 has no stationary solution");
 }
 
-constexpr int kMaxDoublings = 200;        // 2^200 terms: enough for radius 1 - 1e-12
+constexpr int kMaxDoublings = 200;         // 2^200 terms: enough for radius 1 - 1e-12
 constexpr double kDoublingRelTol = 1e-17;  // stop when the increment is below double eps
 
 }  // namespace

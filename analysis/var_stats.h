@@ -30,8 +30,8 @@ std::vector<Eigen::MatrixXd> var_theoretical_autocov(const std::vector<Eigen::Ma
                                                      const Eigen::MatrixXd& Sigma, int max_lag);
 
 struct AutocovOptions {
-  bool demean = true;        // subtract the sample mean (false: the mean is known to be 0)
-  bool divide_by_T = true;   // 1/T (positive semidefinite) or 1/(T-h) (unbiased for known mean)
+  bool demean = true;       // subtract the sample mean (false: the mean is known to be 0)
+  bool divide_by_T = true;  // 1/T (positive semidefinite) or 1/(T-h) (unbiased for known mean)
 };
 // series: (T, k). Returns Gamma_hat(0..max_lag), Gamma_hat(h) = sum_t x_{t+h} x_t^T / divisor.
 std::vector<Eigen::MatrixXd> sample_autocov(const Eigen::MatrixXd& series, int max_lag,

@@ -91,9 +91,10 @@ nlohmann::json provenance() {
   const std::string commit = command_line(git + "rev-parse HEAD 2>/dev/null");
   // Dirty: uncommitted changes to tracked files other than the generated outputs (results/ and
   // the claims table in README.md), which a run itself rewrites.
-  const std::string dirty = command_line(
-      git + "status --porcelain --untracked-files=no -- . ':(exclude)results' "
-            "':(exclude)README.md' 2>/dev/null | head -c1");
+  const std::string dirty =
+      command_line(git +
+                   "status --porcelain --untracked-files=no -- . ':(exclude)results' "
+                   "':(exclude)README.md' 2>/dev/null | head -c1");
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
   return {

@@ -21,8 +21,10 @@ struct Case {
 
 TEST(IclData, FloatBatchEqualsRegressionBatchBitwise) {
   // d = 10, n = 40 draws 10 + 41 * 10 + 40 = 460 normals: past the first 312-word block.
-  const std::vector<Case> cases = {{"u5", 10, 20, 1000, 4096}, {"u0", 10, 20, 9, 0},
-                                   {"c135", 4, 7, 20, 77}, {"u3", 10, 40, 11, 5}};
+  const std::vector<Case> cases = {{"u5", 10, 20, 1000, 4096},
+                                   {"u0", 10, 20, 9, 0},
+                                   {"c135", 4, 7, 20, 77},
+                                   {"u3", 10, 40, 11, 5}};
   const int saved = num_threads();
   for (const Case& k : cases) {
     const auto spec = noise_spec(k.noise, k.d, k.n);

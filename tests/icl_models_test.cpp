@@ -18,9 +18,7 @@ namespace attnlab::icl {
 namespace {
 
 // spec §1.8: d = 2, n = 3, Z (3, 4) column-major, query last with label 0.
-std::vector<double> golden_Z() {
-  return {1, 0.5, 0.9, -0.3, 2, -1.2, 0.7, -1.1, 0.4, 0.2, 0.4, 0};
-}
+std::vector<double> golden_Z() { return {1, 0.5, 0.9, -0.3, 2, -1.2, 0.7, -1.1, 0.4, 0.2, 0.4, 0}; }
 
 FullParams<double> golden_full(int layers) {
   // Row-major as printed in the spec; stored column-major.
@@ -127,8 +125,8 @@ TEST(IclModels, FullLossGradientMatchesFiniteDifferences) {
     FullGrads<double> scratch(3, 2, D);
     return full_loss_grad(p, n, B, Z.data(), y.data(), scratch);
   };
-  const auto r = check_gradient(loss, {{"P", p.P.data(), g.P.data(), p.P.size()},
-                                       {"Q", p.Q.data(), g.Q.data(), p.Q.size()}});
+  const auto r = check_gradient(
+      loss, {{"P", p.P.data(), g.P.data(), p.P.size()}, {"Q", p.Q.data(), g.Q.data(), p.Q.size()}});
   EXPECT_LT(r.max_rel_error(), tol::kGradCheck) << r.worst() << " (seeds 3/4)";
 }
 

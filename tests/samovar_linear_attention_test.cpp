@@ -24,9 +24,11 @@ TEST(SamovarLinearAttention, QuadraticRecurrentAndLoopFormsAgreeInDouble) {
                V = random_mat<double>(37, 6, rng);
     const auto O = causal_linear_attention<double>(Q, K, V);
     EXPECT_LE((O - causal_linear_attention_recurrent<double>(Q, K, V)).cwiseAbs().maxCoeff(),
-              tol::kSameMapDouble) << "seed " << seed;
+              tol::kSameMapDouble)
+        << "seed " << seed;
     EXPECT_LE((O - causal_linear_attention_reference<double>(Q, K, V)).cwiseAbs().maxCoeff(),
-              tol::kSameMapDouble) << "seed " << seed;
+              tol::kSameMapDouble)
+        << "seed " << seed;
   }
 }
 
@@ -58,8 +60,7 @@ TEST(SamovarLinearAttention, MultiHeadEqualsPerHeadBlocks) {
   const auto O = multihead_causal_linear_attention(Q, K, V, 3);
   const auto R = multihead_causal_linear_attention_recurrent(Q, K, V, 3);
   for (int h = 0; h < 3; ++h) {
-    const auto Oh = causal_linear_attention<double>(Q.middleCols(4 * h, 4),
-                                                    K.middleCols(4 * h, 4),
+    const auto Oh = causal_linear_attention<double>(Q.middleCols(4 * h, 4), K.middleCols(4 * h, 4),
                                                     V.middleCols(4 * h, 4));
     EXPECT_EQ((O.middleCols(4 * h, 4) - Oh).cwiseAbs().maxCoeff(), 0.0) << "head " << h;
   }

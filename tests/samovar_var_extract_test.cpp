@@ -56,18 +56,31 @@ TEST(SamovarVarExtract, NumericalRank) {
 TEST(SamovarTraining, BitwiseIdenticalForOneAndTwoThreads) {
   const ExperimentKind* kind = find_experiment("samovar_synthetic_var");
   ASSERT_NE(kind, nullptr);
-  const nlohmann::json raw = {
-      {"protocol", "authors"}, {"models", {"samovar", "fixedvar"}}, {"seeds", 1},
-      {"train_size", 24}, {"val_size", 8}, {"input_len", 8}, {"width", 4}, {"heads", 2},
-      {"layers", 2}, {"dropout", 0.1}, {"epochs", 2}, {"batch", 12}, {"warmup_epochs", 1},
-      {"lr", 0.003}, {"aux_weight", 1.0}, {"channel_drop", true}, {"ls_max_order", 2}};
+  const nlohmann::json raw = {{"protocol", "authors"},
+                              {"models", {"samovar", "fixedvar"}},
+                              {"seeds", 1},
+                              {"train_size", 24},
+                              {"val_size", 8},
+                              {"input_len", 8},
+                              {"width", 4},
+                              {"heads", 2},
+                              {"layers", 2},
+                              {"dropout", 0.1},
+                              {"epochs", 2},
+                              {"batch", 12},
+                              {"warmup_epochs", 1},
+                              {"lr", 0.003},
+                              {"aux_weight", 1.0},
+                              {"channel_drop", true},
+                              {"ls_max_order", 2}};
   const Params params(raw, kind->params, "test");
   std::map<std::string, double> first;
   bool have_first = false;
   for (int threads : {1, 2, 1}) {
     set_num_threads(threads);
     const Outcome out = kind->run(RunContext{params, 5, "test"});
-    if (!have_first) first = out.metrics();
+    if (!have_first)
+      first = out.metrics();
     else
       for (const auto& [k, v] : first)
         EXPECT_EQ(out.get(k), v) << k << " seed 5, threads " << threads;

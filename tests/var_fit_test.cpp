@@ -1,10 +1,11 @@
 // Protects the VAR least-squares fit, AIC order choice, the Lyapunov solvers and the
 // theoretical / sample autocovariances (analysis/var_fit.h, analysis/var_stats.h).
+#include "analysis/var_fit.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "analysis/var_fit.h"
 #include "analysis/var_stats.h"
 #include "core/error.h"
 #include "core/rng.h"
@@ -46,7 +47,9 @@ TEST(VarFit, RecoversCoefficientsAndNoiseCovariance) {
   ASSERT_EQ(fit.A.size(), 2u);
   // OLS SE of each coefficient ~ sd / (sqrt(T) sd_x) < 0.01 here; 0.03 is > 3 SE
   for (int j = 0; j < 2; ++j)
-    EXPECT_LE((fit.A[static_cast<std::size_t>(j)] - A[static_cast<std::size_t>(j)]).cwiseAbs().maxCoeff(), 0.03);
+    EXPECT_LE(
+        (fit.A[static_cast<std::size_t>(j)] - A[static_cast<std::size_t>(j)]).cwiseAbs().maxCoeff(),
+        0.03);
   EXPECT_NEAR(fit.noise_cov(0, 0), 0.25, 0.02);
   EXPECT_NEAR(fit.noise_cov(0, 1), 0.0, 0.02);
   EXPECT_EQ(fit.residuals.rows(), 20000 - 2);
@@ -70,7 +73,9 @@ TEST(VarFit, QrFitAgreesWithNormalEquationsReference) {
     for (int p : {1, 3}) {
       const VarFit a = fit_var_ls(x, p, intercept), b = fit_var_ls_reference(x, p, intercept);
       for (int j = 0; j < p; ++j)
-        EXPECT_LE((a.A[static_cast<std::size_t>(j)] - b.A[static_cast<std::size_t>(j)]).cwiseAbs().maxCoeff(),
+        EXPECT_LE((a.A[static_cast<std::size_t>(j)] - b.A[static_cast<std::size_t>(j)])
+                      .cwiseAbs()
+                      .maxCoeff(),
                   synth_tol::kSolverAgreement);
       EXPECT_LE((a.noise_cov - b.noise_cov).cwiseAbs().maxCoeff(), synth_tol::kSolverAgreement);
       EXPECT_LE((a.c - b.c).cwiseAbs().maxCoeff(), synth_tol::kSolverAgreement);

@@ -1,9 +1,9 @@
 #include "experiments/icl/common.h"
 
+#include <algorithm>
 #include <boost/random/normal_distribution.hpp>
 #include <boost/random/uniform_int_distribution.hpp>
 #include <boost/random/uniform_real_distribution.hpp>
-#include <algorithm>
 #include <cmath>
 #if defined(__AVX512F__)
 #include <immintrin.h>
@@ -19,8 +19,8 @@
 namespace attnlab::icl {
 
 const std::vector<std::string>& noise_names() {
-  static const std::vector<std::string> names = {"u0", "u1", "u2", "u3", "u4", "u5",
-                                                 "u6", "u7", "c13", "c135"};
+  static const std::vector<std::string> names = {"u0", "u1", "u2", "u3",  "u4",
+                                                 "u5", "u6", "u7", "c13", "c135"};
   return names;
 }
 
@@ -48,17 +48,20 @@ EvalSet make_eval_set(const RegressionSpec& spec, std::uint64_t seed, std::size_
   e.target.resize(B);
   regression_batch(spec, seed, 0, {e.tokens, e.target, nullptr, &e.sigma});
   e.oracle_loss.assign(count, 0.0);
-  parallel_for(count, [&](std::size_t begin, std::size_t end) {
-    for (std::size_t b = begin; b < end; ++b) {
-      const auto Z = e.tokens.middleCols(static_cast<Eigen::Index>(b) * N, N);
-      const double s = e.sigma(static_cast<Eigen::Index>(b));
-      const double p = ridge_predict_reference(Z.topLeftCorner(spec.d, spec.n),
-                                               Z.row(spec.d).head(spec.n).transpose(),
-                                               Z.col(spec.n).head(spec.d), s * s);
-      const double err = e.target(static_cast<Eigen::Index>(b)) - p;
-      e.oracle_loss[b] = 0.5 * err * err;
-    }
-  }, 64);
+  parallel_for(
+      count,
+      [&](std::size_t begin, std::size_t end) {
+        for (std::size_t b = begin; b < end; ++b) {
+          const auto Z = e.tokens.middleCols(static_cast<Eigen::Index>(b) * N, N);
+          const double s = e.sigma(static_cast<Eigen::Index>(b));
+          const double p = ridge_predict_reference(Z.topLeftCorner(spec.d, spec.n),
+                                                   Z.row(spec.d).head(spec.n).transpose(),
+                                                   Z.col(spec.n).head(spec.d), s * s);
+          const double err = e.target(static_cast<Eigen::Index>(b)) - p;
+          e.oracle_loss[b] = 0.5 * err * err;
+        }
+      },
+      64);
   return e;
 }
 

@@ -69,13 +69,16 @@ Outcome run_single_layer(const RunContext& ctx) {
     const MatrixXd O = sv::causal_linear_attention<double>(Q, K, V);
     const varx::LagGrid A = varx::single_layer_weights(Q, V);  // A_{t,i} = v_i^T q_t
     var_vs_quad = std::max(var_vs_quad, max_abs(varx::apply_lag_grid(A, K) - O));
-    rec_vs_quad = std::max(rec_vs_quad, max_abs(sv::causal_linear_attention_recurrent<double>(Q, K, V) - O));
-    loop_vs_quad = std::max(loop_vs_quad, max_abs(sv::causal_linear_attention_reference<double>(Q, K, V) - O));
+    rec_vs_quad =
+        std::max(rec_vs_quad, max_abs(sv::causal_linear_attention_recurrent<double>(Q, K, V) - O));
+    loop_vs_quad =
+        std::max(loop_vs_quad, max_abs(sv::causal_linear_attention_reference<double>(Q, K, V) - O));
     scale = std::max(scale, max_abs(O));
     const Eigen::MatrixXf Qf = Q.cast<float>(), Kf = K.cast<float>(), Vf = V.cast<float>();
     const Eigen::MatrixXf Of = sv::causal_linear_attention<float>(Qf, Kf, Vf);
     const Eigen::MatrixXf Rf = sv::causal_linear_attention_recurrent<float>(Qf, Kf, Vf);
-    float_rel = std::max(float_rel, static_cast<double>((Rf - Of).cwiseAbs().maxCoeff()) / max_abs(O));
+    float_rel =
+        std::max(float_rel, static_cast<double>((Rf - Of).cwiseAbs().maxCoeff()) / max_abs(O));
     for (int t = 0; t < T; ++t)
       for (int i = 0; i <= t; ++i) {
         const int r = varx::numerical_rank(A.at(t, i), 1e-12);
@@ -163,7 +166,8 @@ Outcome run_path_expansion(const RunContext& ctx) {
           const MatrixXd& b = B[static_cast<std::size_t>(l - 1)].at(t, j);
           max_rel = std::max(max_rel, max_abs(s.sum - b) / std::max(max_abs(b), 1e-300));
           if (k == 0 && t == T - 1)
-            counts.push_back({{"layer", l}, {"lag", t - j}, {"paths", s.count}, {"closed_form", closed}});
+            counts.push_back(
+                {{"layer", l}, {"lag", t - j}, {"paths", s.count}, {"closed_form", closed}});
         }
   }
   Outcome out;
@@ -208,9 +212,10 @@ Outcome run_output_matrix(const RunContext& ctx) {
   const int d = ctx.params.i32("head_dim"), trials = ctx.params.i32("trials");
   const double std = ctx.params.d("theta_std"), hi = ctx.params.d("diag_max");
   // Wide range: is det > 0 for very negative diagonals? Moderate range: is the inverse usable?
-  const LuDraws wide = lu_draws(ctx.seed, "theta.wide", d, trials, std, ctx.params.d("diag_min"), hi);
-  const LuDraws mod = lu_draws(ctx.seed, "theta.moderate", d, trials, std,
-                               ctx.params.d("inverse_diag_min"), hi);
+  const LuDraws wide =
+      lu_draws(ctx.seed, "theta.wide", d, trials, std, ctx.params.d("diag_min"), hi);
+  const LuDraws mod =
+      lu_draws(ctx.seed, "theta.moderate", d, trials, std, ctx.params.d("inverse_diag_min"), hi);
   // Where double precision ends: the largest integer theta with softplus(theta) == 0.
   double underflow = 0;
   while (sv::softplus(underflow) > 0) underflow -= 1;
@@ -272,7 +277,8 @@ Outcome run_rank_depth(const RunContext& ctx) {
     }
     mean_rank[static_cast<std::size_t>(M - 1)] = sum_at_lag / std::max(n_at_lag, 1);
     for (int g = 0; g < T; ++g)
-      table.push_back({{"depth", M}, {"lag", g},
+      table.push_back({{"depth", M},
+                       {"lag", g},
                        {"mean_rank", by_lag[static_cast<std::size_t>(g)] /
                                          std::max(n_by_lag[static_cast<std::size_t>(g)], 1)}});
     ctx.progress(static_cast<double>(M) / max_layers, "depth");
@@ -280,10 +286,12 @@ Outcome run_rank_depth(const RunContext& ctx) {
   Outcome out;
   out.metric("max_rank_depth1", max_rank[0]);
   for (int M = 1; M <= max_layers; ++M)
-    out.metric("mean_rank_at_lag_depth" + std::to_string(M), mean_rank[static_cast<std::size_t>(M - 1)]);
+    out.metric("mean_rank_at_lag_depth" + std::to_string(M),
+               mean_rank[static_cast<std::size_t>(M - 1)]);
   for (int M = 2; M <= max_layers; ++M)
-    out.metric("rank_gain_depth" + std::to_string(M - 1) + "_to_" + std::to_string(M),
-               mean_rank[static_cast<std::size_t>(M - 1)] - mean_rank[static_cast<std::size_t>(M - 2)]);
+    out.metric(
+        "rank_gain_depth" + std::to_string(M - 1) + "_to_" + std::to_string(M),
+        mean_rank[static_cast<std::size_t>(M - 1)] - mean_rank[static_cast<std::size_t>(M - 2)]);
   out.metric("head_dim", d_used);
   // Every path's right factor is q^(1)_i with j <= i <= t, so rank C_{t,j} <= min(d, t-j+1).
   out.metric("max_rank_excess_over_row_bound", max_excess);
@@ -319,7 +327,7 @@ Outcome run_arx_causal(const RunContext& ctx) {
     sv::SampleCache a, b, b2;
     sv::forward(p, cfg, window, a, nullptr);
     sv::forward_with_revin(p, cfg, perturbed, a.revin, b, nullptr);  // RevIN stats held fixed
-    sv::forward(p, cfg, perturbed, b2, nullptr);                      // authors' RevIN
+    sv::forward(p, cfg, perturbed, b2, nullptr);                     // authors' RevIN
     for (int c = 0; c < cfg.channels; ++c) {
       const auto cu = static_cast<std::size_t>(c);
       const MatrixXd d_fixed = b.seq[cu].pred - a.seq[cu].pred;

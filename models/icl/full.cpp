@@ -72,8 +72,10 @@ void full_forward_impl(const FullParams<T>& params, int n, const T* Z0, FullCach
 
 template <class T>
 void full_forward(const FullParams<T>& params, int n, const T* Z0, FullCache<T>& cache) {
-  if (params.dim == 11) full_forward_impl<T, 11>(params, n, Z0, cache);
-  else full_forward_impl<T, 0>(params, n, Z0, cache);
+  if (params.dim == 11)
+    full_forward_impl<T, 11>(params, n, Z0, cache);
+  else
+    full_forward_impl<T, 0>(params, n, Z0, cache);
 }
 
 template <class T>
@@ -121,7 +123,9 @@ void full_backward_impl(const FullParams<T>& params, const FullCache<T>& cache, 
     gemm_tn(D, N, D, G, D, g.data(), D, gprev.data(), D);
     // C = Z_ctx Z_ctx^T:  dZ_ctx += (dC + dC^T) Z_ctx
     for (int j = 0; j < D; ++j)
-      for (int i = 0; i < D; ++i) S[static_cast<std::size_t>(i + j * D)] = dC[static_cast<std::size_t>(i + j * D)] + dC[static_cast<std::size_t>(j + i * D)];
+      for (int i = 0; i < D; ++i)
+        S[static_cast<std::size_t>(i + j * D)] =
+            dC[static_cast<std::size_t>(i + j * D)] + dC[static_cast<std::size_t>(j + i * D)];
     gemm_nn(D, n, D, S.data(), D, Z, D, gprev.data(), D);
     std::swap(g, gprev);
   }
@@ -130,8 +134,10 @@ void full_backward_impl(const FullParams<T>& params, const FullCache<T>& cache, 
 template <class T>
 void full_backward(const FullParams<T>& params, const FullCache<T>& cache, T d_yhat,
                    FullGrads<T>& grads, FullWork<T>& work) {
-  if (params.dim == 11) full_backward_impl<T, 11>(params, cache, d_yhat, grads, work);
-  else full_backward_impl<T, 0>(params, cache, d_yhat, grads, work);
+  if (params.dim == 11)
+    full_backward_impl<T, 11>(params, cache, d_yhat, grads, work);
+  else
+    full_backward_impl<T, 0>(params, cache, d_yhat, grads, work);
 }
 
 template <class T>
@@ -172,8 +178,8 @@ std::vector<double> full_forward_reference(const FullParams<double>& params, int
 }
 
 template <class T>
-double full_loss_grad_reference(const FullParams<T>& params, int n, std::size_t batch,
-                                const T* Z0s, const T* targets, FullGrads<T>& grads) {
+double full_loss_grad_reference(const FullParams<T>& params, int n, std::size_t batch, const T* Z0s,
+                                const T* targets, FullGrads<T>& grads) {
   const std::size_t zs = zsize(params.dim, n);
   const std::size_t chunks = num_chunks(batch, kChunk);
   std::vector<FullGrads<T>> partial(chunks, FullGrads<T>(params.layers, params.heads, params.dim));
@@ -216,17 +222,17 @@ constexpr std::size_t kLaneChunk = 128;
 template <class T>
 struct LaneWork {
   using V = typename Lanes<T>::V;
-  std::vector<V> Z;            // L blocks (D, N): Z^0 .. Z^{L-1}
-  std::vector<V> C;            // L blocks (D, D)
-  std::vector<V> G;            // L-1 blocks (D, D)
-  std::vector<V> T1;           // (L-1) H blocks (D, D): C Q_h
-  std::vector<V> u;            // H blocks (D): C p_h in the last layer, p_h = row D-1 of P_h
-  std::vector<V> grow;         // (D): row D-1 of the last layer's G
-  std::vector<V> dP, dQ;       // L H blocks (D, D): per-lane gradient sums over a chunk
-  std::vector<V> g, gprev;     // (D, N): dLoss/dZ^l
-  std::vector<V> dG, dC, T2;   // (D, D)
-  std::vector<V> v, dgrow;     // H blocks (D), (D)
-  std::vector<V> a, bvec;      // (n)
+  std::vector<V> Z;           // L blocks (D, N): Z^0 .. Z^{L-1}
+  std::vector<V> C;           // L blocks (D, D)
+  std::vector<V> G;           // L-1 blocks (D, D)
+  std::vector<V> T1;          // (L-1) H blocks (D, D): C Q_h
+  std::vector<V> u;           // H blocks (D): C p_h in the last layer, p_h = row D-1 of P_h
+  std::vector<V> grow;        // (D): row D-1 of the last layer's G
+  std::vector<V> dP, dQ;      // L H blocks (D, D): per-lane gradient sums over a chunk
+  std::vector<V> g, gprev;    // (D, N): dLoss/dZ^l
+  std::vector<V> dG, dC, T2;  // (D, D)
+  std::vector<V> v, dgrow;    // H blocks (D), (D)
+  std::vector<V> a, bvec;     // (n)
   void resize(int L, int H, int D, int n) {
     const auto zs = static_cast<std::size_t>(D * (n + 1)), bs = static_cast<std::size_t>(D * D);
     const auto l = static_cast<std::size_t>(L), h = static_cast<std::size_t>(H);
@@ -385,7 +391,7 @@ void lane_backward(const FullParams<T>& pr, int n_arg, typename Lanes<T>::V dy, 
   g[(D - 1) + n * D] -= dy;
   for (int h = 0; h < H; ++h) {
     const V* vh = w.v.data() + h * D;
-    const T* ph = pr.p(l, h) + (D - 1);  // p_h(i) = ph[i * D]
+    const T* ph = pr.p(l, h) + (D - 1);                                       // p_h(i) = ph[i * D]
     mm<DF, V, V, V>(1, n, D, vh, 0, 1, Z, 1, D, w.a.data(), 0, 1, false);     // v_h^T Z_ctx
     mm<DF, V, T, V>(1, n, D, ph, 0, D, Z, 1, D, w.bvec.data(), 0, 1, false);  // p_h^T Z_ctx
     mm<DF, V, T, V>(D, n, 1, ph, D, 0, w.a.data(), 0, 1, g, 1, D, h > 0);
@@ -401,20 +407,20 @@ void lane_backward(const FullParams<T>& pr, int n_arg, typename Lanes<T>::V dy, 
     V* T2 = w.T2.data();
     g = w.g.data();
     mm<DF, V, V, V>(D, D, N, g, 1, D, Z, D, 1, dG, 1, D, false);  // Z' = Z + G Z: dG = g Z^T
-    for (int h = 0; h < H; ++h) {  // G = sum_h P_h C Q_h
+    for (int h = 0; h < H; ++h) {                                 // G = sum_h P_h C Q_h
       const V* T1 = w.T1.data() + (l * H + h) * bs;
       V* dP = w.dP.data() + (l * H + h) * bs;
       V* dQ = w.dQ.data() + (l * H + h) * bs;
-      mm<DF, V, V, V>(D, D, D, dG, 1, D, T1, D, 1, dP, 1, D, true);          // dP += dG T1^T
+      mm<DF, V, V, V>(D, D, D, dG, 1, D, T1, D, 1, dP, 1, D, true);           // dP += dG T1^T
       mm<DF, V, T, V>(D, D, D, pr.p(l, h), D, 1, dG, 1, D, T2, 1, D, false);  // T2 = P^T dG
-      mm<DF, V, V, V>(D, D, D, C, 1, D, T2, 1, D, dQ, 1, D, true);           // dQ += C T2
+      mm<DF, V, V, V>(D, D, D, C, 1, D, T2, 1, D, dQ, 1, D, true);            // dQ += C T2
       mm<DF, V, V, T>(D, D, D, T2, 1, D, pr.q(l, h), D, 1, dC, 1, D, h > 0);  // dC += T2 Q^T
     }
     if (l == 0) break;  // no gradient for the input tokens
     V* gp = w.gprev.data();
     std::copy(g, g + zs, gp);
     mm<DF, V, V, V>(D, N, D, G, D, 1, g, 1, D, gp, 1, D, true);  // dZ = g + G^T g
-    for (int j = 0; j < D; ++j)                                     // C = Z_ctx Z_ctx^T:
+    for (int j = 0; j < D; ++j)                                  // C = Z_ctx Z_ctx^T:
       for (int i = 0; i < D; ++i) T2[i + j * D] = dC[i + j * D] + dC[j + i * D];
     mm<DF, V, V, V>(D, n, D, T2, 1, D, Z, 1, D, gp, 1, D, true);  // dZ_ctx += (dC + dC^T) Z_ctx
     std::swap(w.g, w.gprev);
@@ -462,8 +468,10 @@ double full_loss_grad(const FullParams<T>& params, int n, std::size_t batch, con
         loss += 0.5 * static_cast<double>(err) * static_cast<double>(err);
         dy[v] = err * scale;
       }
-      if (hot) lane_backward<T, 11, 20>(params, n, dy, w);
-      else lane_backward<T, 0, 0>(params, n, dy, w);
+      if (hot)
+        lane_backward<T, 11, 20>(params, n, dy, w);
+      else
+        lane_backward<T, 0, 0>(params, n, dy, w);
     }
     lane_reduce<T>(w.dP, partial[c].P);
     lane_reduce<T>(w.dQ, partial[c].Q);
@@ -481,27 +489,30 @@ template <class T>
 void full_predict(const FullParams<T>& params, int n, std::size_t batch, const T* Z0s, T* out) {
   const std::size_t zs = zsize(params.dim, n);
   const auto L = static_cast<std::size_t>(params.layers);
-  parallel_for(batch, [&](std::size_t begin, std::size_t end) {
-    FullCache<T> cache;
-    for (std::size_t b = begin; b < end; ++b) {
-      full_forward(params, n, Z0s + b * zs, cache);
-      for (std::size_t l = 1; l <= L; ++l)
-        out[b * L + l - 1] = full_readout(params, cache, static_cast<int>(l));
-    }
-  }, 16);
+  parallel_for(
+      batch,
+      [&](std::size_t begin, std::size_t end) {
+        FullCache<T> cache;
+        for (std::size_t b = begin; b < end; ++b) {
+          full_forward(params, n, Z0s + b * zs, cache);
+          for (std::size_t l = 1; l <= L; ++l)
+            out[b * L + l - 1] = full_readout(params, cache, static_cast<int>(l));
+        }
+      },
+      16);
 }
 
-#define ATTNLAB_INSTANTIATE_FULL(T)                                                            \
-  template struct FullParams<T>;                                                               \
-  template void full_forward<T>(const FullParams<T>&, int, const T*, FullCache<T>&);           \
-  template T full_readout<T>(const FullParams<T>&, const FullCache<T>&, int);                  \
-  template void full_backward<T>(const FullParams<T>&, const FullCache<T>&, T, FullGrads<T>&); \
+#define ATTNLAB_INSTANTIATE_FULL(T)                                                             \
+  template struct FullParams<T>;                                                                \
+  template void full_forward<T>(const FullParams<T>&, int, const T*, FullCache<T>&);            \
+  template T full_readout<T>(const FullParams<T>&, const FullCache<T>&, int);                   \
+  template void full_backward<T>(const FullParams<T>&, const FullCache<T>&, T, FullGrads<T>&);  \
   template void full_backward<T>(const FullParams<T>&, const FullCache<T>&, T, FullGrads<T>&,   \
-                                 FullWork<T>&);                                                \
+                                 FullWork<T>&);                                                 \
   template double full_loss_grad<T>(const FullParams<T>&, int, std::size_t, const T*, const T*, \
-                                    FullGrads<T>&);                                            \
+                                    FullGrads<T>&);                                             \
   template double full_loss_grad_reference<T>(const FullParams<T>&, int, std::size_t, const T*, \
-                                              const T*, FullGrads<T>&);                        \
+                                              const T*, FullGrads<T>&);                         \
   template void full_predict<T>(const FullParams<T>&, int, std::size_t, const T*, T*);
 ATTNLAB_INSTANTIATE_FULL(float)
 ATTNLAB_INSTANTIATE_FULL(double)

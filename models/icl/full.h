@@ -20,7 +20,9 @@ struct FullParams {
 
   FullParams() = default;
   FullParams(int num_layers, int num_heads, int D);
-  std::size_t block() const { return static_cast<std::size_t>(dim) * static_cast<std::size_t>(dim); }
+  std::size_t block() const {
+    return static_cast<std::size_t>(dim) * static_cast<std::size_t>(dim);
+  }
   std::size_t offset(int l, int h) const {
     return static_cast<std::size_t>(l * heads + h) * block();
   }
@@ -38,10 +40,10 @@ using FullGrads = FullParams<T>;
 template <class T>
 struct FullCache {
   int n = 0;
-  std::vector<T> Z;  // (L+1) blocks of (D, N): Z^0 .. Z^L
-  std::vector<T> C;  // L blocks of (D, D)
-  std::vector<T> G;  // L blocks of (D, D)
-  std::vector<T> T1; // scratch
+  std::vector<T> Z;   // (L+1) blocks of (D, N): Z^0 .. Z^L
+  std::vector<T> C;   // L blocks of (D, D)
+  std::vector<T> G;   // L blocks of (D, D)
+  std::vector<T> T1;  // scratch
   const T* state(int l, int D) const {
     return Z.data() + static_cast<std::size_t>(l) * static_cast<std::size_t>(D * (n + 1));
   }
@@ -69,8 +71,8 @@ template <class T>
 void full_backward(const FullParams<T>& params, const FullCache<T>& cache, T d_yhat,
                    FullGrads<T>& grads, FullWork<T>& work);
 
-// Token-by-token reference of the same forward: Delta e_i = sum_h P_h sum_{j<n} (e_j^T Q_h e_i) e_j.
-// Returns Z^L (D, N) column-major.
+// Token-by-token reference of the same forward: Delta e_i = sum_h P_h sum_{j<n} (e_j^T Q_h e_i)
+// e_j. Returns Z^L (D, N) column-major.
 std::vector<double> full_forward_reference(const FullParams<double>& params, int n,
                                            const double* Z0);
 
@@ -85,8 +87,8 @@ double full_loss_grad(const FullParams<T>& params, int n, std::size_t batch, con
 
 // The same objective sequence by sequence through full_forward / full_backward.
 template <class T>
-double full_loss_grad_reference(const FullParams<T>& params, int n, std::size_t batch,
-                                const T* Z0s, const T* targets, FullGrads<T>& grads);
+double full_loss_grad_reference(const FullParams<T>& params, int n, std::size_t batch, const T* Z0s,
+                                const T* targets, FullGrads<T>& grads);
 
 // Readouts after every layer: out is (batch, L) row-major, out[b*L + l-1] = y_hat after layer l.
 template <class T>

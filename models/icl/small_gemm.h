@@ -182,9 +182,9 @@ void lane_mm(int m, int n, int k, const EA* a, Idx ars, Idx acs, const EB* b, Id
 // lane_mm inlined at the call site: with compile-time m, n and strides (a fixed D), the tile
 // choice and all addresses fold to constants. Use only where the shapes are constants.
 template <class V, class EA, class EB>
-[[gnu::always_inline]] inline void lane_mm_fixed(int m, int n, int k, const EA* a, Idx ars,
-                                                 Idx acs, const EB* b, Idx brs, Idx bcs, V* c,
-                                                 Idx crs, Idx ccs, bool add) {
+[[gnu::always_inline]] inline void lane_mm_fixed(int m, int n, int k, const EA* a, Idx ars, Idx acs,
+                                                 const EB* b, Idx brs, Idx bcs, V* c, Idx crs,
+                                                 Idx ccs, bool add) {
 #pragma GCC unroll 8
   for (int j0 = 0; j0 < n; j0 += kTileCols) {
     const int nj = std::min(kTileCols, n - j0);
@@ -194,17 +194,19 @@ template <class V, class EA, class EB>
       const EA* ai = a + i0 * ars;
       const EB* bj = b + j0 * bcs;
       V* cij = c + i0 * crs + j0 * ccs;
-#define ATTNLAB_LANE_TILE(MI, NJ)                                                     \
+#define ATTNLAB_LANE_TILE(MI, NJ)                                                    \
   if (mi == MI && nj == NJ) {                                                        \
     lane_tile<V, EA, EB, MI, NJ>(k, ai, ars, acs, bj, brs, bcs, cij, crs, ccs, add); \
     continue;                                                                        \
   }
-      ATTNLAB_LANE_TILE(4, 6) ATTNLAB_LANE_TILE(4, 5) ATTNLAB_LANE_TILE(3, 6)
-      ATTNLAB_LANE_TILE(3, 5) ATTNLAB_LANE_TILE(4, 3) ATTNLAB_LANE_TILE(3, 3)
-      ATTNLAB_LANE_TILE(4, 2) ATTNLAB_LANE_TILE(3, 2) ATTNLAB_LANE_TILE(4, 1)
-      ATTNLAB_LANE_TILE(3, 1) ATTNLAB_LANE_TILE(1, 6) ATTNLAB_LANE_TILE(1, 5)
+      ATTNLAB_LANE_TILE(4, 6)
+      ATTNLAB_LANE_TILE(4, 5) ATTNLAB_LANE_TILE(3, 6) ATTNLAB_LANE_TILE(3, 5)
+          ATTNLAB_LANE_TILE(4, 3) ATTNLAB_LANE_TILE(3, 3) ATTNLAB_LANE_TILE(4, 2)
+              ATTNLAB_LANE_TILE(3, 2) ATTNLAB_LANE_TILE(4, 1) ATTNLAB_LANE_TILE(3, 1)
+                  ATTNLAB_LANE_TILE(1, 6) ATTNLAB_LANE_TILE(1, 5)
 #undef ATTNLAB_LANE_TILE
-      lane_mm(mi, nj, k, ai, ars, acs, bj, brs, bcs, cij, crs, ccs, add);  // other shapes
+                      lane_mm(mi, nj, k, ai, ars, acs, bj, brs, bcs, cij, crs, ccs,
+                              add);  // other shapes
     }
   }
 }

@@ -51,13 +51,13 @@ template Mat<float> causal_linear_attention_reference(const Mat<float>&, const M
                                                       const Mat<float>&);
 
 void causal_linear_attention_backward(const Mat<double>& Q, const Mat<double>& K,
-                                      const Mat<double>& V, const Mat<double>& dO,
-                                      Mat<double>& dQ, Mat<double>& dK, Mat<double>& dV) {
+                                      const Mat<double>& V, const Mat<double>& dO, Mat<double>& dQ,
+                                      Mat<double>& dK, Mat<double>& dV) {
   // Forward: A = (Q K^T) .* M, O = A V.
   const Mat<double> A = (Q * K.transpose()).triangularView<Eigen::Lower>();
-  dV.noalias() += A.transpose() * dO;  // from O = A V
+  dV.noalias() += A.transpose() * dO;                                          // from O = A V
   const Mat<double> dA = (dO * V.transpose()).triangularView<Eigen::Lower>();  // mask again
-  dQ.noalias() += dA * K;              // from A = Q K^T
+  dQ.noalias() += dA * K;                                                      // from A = Q K^T
   dK.noalias() += dA.transpose() * Q;
 }
 
@@ -74,14 +74,13 @@ Mat<double> multihead_causal_linear_attention(const Mat<double>& Q, const Mat<do
   Mat<double> O(Q.rows(), Q.cols());
   for (int h = 0; h < heads; ++h) {
     const Eigen::Index c = h * d;
-    O.middleCols(c, d) = causal_linear_attention<double>(Q.middleCols(c, d), K.middleCols(c, d),
-                                                         V.middleCols(c, d));
+    O.middleCols(c, d) =
+        causal_linear_attention<double>(Q.middleCols(c, d), K.middleCols(c, d), V.middleCols(c, d));
   }
   return O;
 }
 
-Mat<double> multihead_causal_linear_attention_recurrent(const Mat<double>& Q,
-                                                        const Mat<double>& K,
+Mat<double> multihead_causal_linear_attention_recurrent(const Mat<double>& Q, const Mat<double>& K,
                                                         const Mat<double>& V, int heads) {
   const Eigen::Index d = head_dim(Q, heads);
   Mat<double> O(Q.rows(), Q.cols());

@@ -25,14 +25,13 @@ Mat<S> causal_linear_attention_reference(const Mat<S>& Q, const Mat<S>& K, const
 
 // Backward of the quadratic form; accumulates (+=) into dQ, dK, dV (each (T, d), pre-sized).
 void causal_linear_attention_backward(const Mat<double>& Q, const Mat<double>& K,
-                                      const Mat<double>& V, const Mat<double>& dO,
-                                      Mat<double>& dQ, Mat<double>& dK, Mat<double>& dV);
+                                      const Mat<double>& V, const Mat<double>& dO, Mat<double>& dQ,
+                                      Mat<double>& dK, Mat<double>& dV);
 
 // Q, K, V: (T, D) with D = heads * d. Returns O: (T, D).
 Mat<double> multihead_causal_linear_attention(const Mat<double>& Q, const Mat<double>& K,
                                               const Mat<double>& V, int heads);
-Mat<double> multihead_causal_linear_attention_recurrent(const Mat<double>& Q,
-                                                        const Mat<double>& K,
+Mat<double> multihead_causal_linear_attention_recurrent(const Mat<double>& Q, const Mat<double>& K,
                                                         const Mat<double>& V, int heads);
 void multihead_causal_linear_attention_backward(const Mat<double>& Q, const Mat<double>& K,
                                                 const Mat<double>& V, const Mat<double>& dO,
