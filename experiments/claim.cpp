@@ -14,6 +14,9 @@ namespace {
 
 const std::vector<std::string> kProfiles = {"smoke", "default", "full"};
 const std::vector<std::string> kOps = {"<", "<=", ">", ">="};
+const std::vector<std::string> kBases = {"paper", "reading", "project"};
+const std::vector<std::string> kOrigins = {"paper", "derived", "proposed"};
+const std::vector<std::string> kExpected = {"holds", "fails", "inconclusive", "measured"};
 
 std::string join(const std::vector<std::string>& v) {
   std::string s;
@@ -47,9 +50,34 @@ std::string get_string(const nlohmann::json& j, const std::string& key, const st
   return v.get<std::string>();
 }
 
+std::string get_choice(const nlohmann::json& j, const std::string& key,
+                       const std::vector<std::string>& allowed, const std::string& where) {
+  const std::string v = get_string(j, key, where);
+  if (!std::count(allowed.begin(), allowed.end(), v))
+    throw InputError(where + ": key '" + key + "' is \"" + v + "\", allowed: " + join(allowed));
+  return v;
+}
+
+std::vector<std::string> get_names(const nlohmann::json& j, const std::string& key,
+                                   const std::string& where) {
+  const auto& v = j.at(key);
+  if (!v.is_array() || v.empty())
+    throw InputError(where + ": key '" + key + "' must be a non-empty list of control names");
+  std::vector<std::string> out;
+  for (const auto& x : v) {
+    if (!x.is_string() || x.get<std::string>().empty() ||
+        x.get<std::string>().find_first_of("@* ") != std::string::npos)
+      throw InputError(where + ": key '" + key + "' has " + x.dump() +
+                       ", not a control name (letters, digits, '_', '.')");
+    out.push_back(x.get<std::string>());
+  }
+  return out;
+}
+
 Check parse_check(const nlohmann::json& j, const std::string& where,
                   const std::vector<std::string>& profiles) {
-  check_keys(j, {"metric", "op", "threshold", "why"}, {"profiles"}, where);
+  check_keys(j, {"metric", "op", "threshold", "origin", "why"}, {"profiles", "controls", "power"},
+             where);
   Check c;
   std::vector<std::string> applies = profiles;
   if (j.contains("profiles")) {  // a check that states something only a bigger run can measure
@@ -67,6 +95,17 @@ Check parse_check(const nlohmann::json& j, const std::string& where,
   c.metric = get_string(j, "metric", where);
   c.op = get_string(j, "op", where);
   c.why = get_string(j, "why", where);
+  c.origin = get_choice(j, "origin", kOrigins, where);
+  if (j.contains("power")) {
+    if (!j.at("power").is_boolean()) throw InputError(where + ": key 'power' must be true or false");
+    c.power = j.at("power").get<bool>();
+  }
+  if (j.contains("controls")) {
+    const auto& ctl = j.at("controls");
+    check_keys(ctl, {}, {"negative", "positive"}, where + ": controls");
+    if (ctl.contains("negative")) c.negative_controls = get_names(ctl, "negative", where);
+    if (ctl.contains("positive")) c.positive_controls = get_names(ctl, "positive", where);
+  }
   if (!std::count(kOps.begin(), kOps.end(), c.op)) {
     throw InputError(where + ": key 'op' is \"" + c.op + "\", allowed: " + join(kOps));
   }
@@ -103,6 +142,32 @@ bool Check::passes(double value, const std::string& profile) const {
   return value >= t;
 }
 
+bool metric_matches(const std::string& pattern, const std::string& name) {
+  // Iterative glob with '*' only: the last star absorbs as much as needed.
+  std::size_t p = 0, n = 0, star = std::string::npos, mark = 0;
+  while (n < name.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      mark = n;
+    } else if (p < pattern.size() && pattern[p] == name[n]) {
+      ++p;
+      ++n;
+    } else if (star != std::string::npos) {
+      p = star + 1;
+      n = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+bool kind_declares(const ExperimentKind& kind, const std::string& metric) {
+  return std::any_of(kind.metrics.begin(), kind.metrics.end(),
+                     [&](const std::string& p) { return metric_matches(p, metric); });
+}
+
 const ExperimentKind& Claim::kind() const {
   const ExperimentKind* k = find_experiment(experiment);
   if (!k) throw InputError(file.string() + ": unknown experiment '" + experiment + "'");
@@ -130,16 +195,22 @@ const std::vector<Paper>& papers() {
 Claim parse_claim(const nlohmann::json& j, const fs::path& file) {
   const std::string where = file.string();
   check_keys(j,
-             {"id", "paper", "statement", "source", "experiment", "expected", "profiles", "checks"},
-             {"reason", "headline"}, where);
+             {"id", "paper", "statement", "basis", "source", "experiment", "expected", "profiles",
+              "checks"},
+             {"reason", "headline", "quote"}, where);
   Claim c;
   c.file = file;
   c.id = get_string(j, "id", where);
   c.paper = get_string(j, "paper", where);
   c.statement = get_string(j, "statement", where);
+  c.basis = get_choice(j, "basis", kBases, where);
   c.source = get_string(j, "source", where);
+  if (j.contains("quote")) c.quote = get_string(j, "quote", where);
+  if (c.basis != "project" && c.quote.empty()) {
+    throw InputError(where + ": basis \"" + c.basis +
+                     "\" needs a key 'quote' with the paper's own words");
+  }
   c.experiment = get_string(j, "experiment", where);
-  c.expected = get_string(j, "expected", where);
 
   const auto paper = std::find_if(papers().begin(), papers().end(),
                                   [&](const Paper& p) { return p.key == c.paper; });
@@ -150,15 +221,7 @@ Claim parse_claim(const nlohmann::json& j, const fs::path& file) {
     throw InputError(where + ": key 'id' is \"" + c.id + "\"; ids of paper '" + c.paper +
                      "' must start with '" + paper->prefix + ".'");
   }
-  if (c.expected != "holds" && c.expected != "fails" && c.expected != "measured") {
-    throw InputError(where + ": key 'expected' is \"" + c.expected +
-                     "\", allowed: holds, fails, measured");
-  }
-  if (j.contains("reason")) c.reason = get_string(j, "reason", where);
-  if (c.expected == "fails" && c.reason.empty()) {
-    throw InputError(where +
-                     ": expected \"fails\" needs a key 'reason' with the measured evidence");
-  }
+
 
   const ExperimentKind& kind = c.kind();
   const auto& profiles = j.at("profiles");
@@ -169,6 +232,28 @@ Claim parse_claim(const nlohmann::json& j, const fs::path& file) {
     names.push_back(p);
     c.profiles.emplace(p, Params(profiles.at(p), kind.params, where + ": profiles." + p));
   }
+
+  // Expected verdict: one for every profile, or one per profile.
+  const auto& e = j.at("expected");
+  if (e.is_object()) {
+    check_keys(e, names, {}, where + ": expected");
+    for (const auto& p : names)
+      c.expected_by_profile[p] = get_choice(e, p, kExpected, where + ": expected");
+  } else {
+    const std::string v = get_choice(j, "expected", kExpected, where);
+    for (const auto& p : names) c.expected_by_profile[p] = v;
+  }
+  c.expected = c.expected_by_profile.at("default");
+  bool measured = false, decided = false;
+  if (j.contains("reason")) c.reason = get_string(j, "reason", where);
+  for (const auto& [p, v] : c.expected_by_profile) {
+    (v == "measured" ? measured : decided) = true;
+    if ((v == "fails" || v == "inconclusive") && c.reason.empty())
+      throw InputError(where + ": expected \"" + v + "\" (profile " + p +
+                       ") needs a key 'reason' with the measured evidence");
+  }
+  if (measured && decided)
+    throw InputError(where + ": expected \"measured\" must be the same in every profile");
 
   const auto& checks = j.at("checks");
   if (!checks.is_array()) throw InputError(where + ": key 'checks' must be a list");
@@ -184,6 +269,22 @@ Claim parse_claim(const nlohmann::json& j, const fs::path& file) {
   } else if (!c.checks.empty()) {
     c.headline = c.checks.front().metric;
   }
+  // Every metric named here must be one the kind emits: a misspelt metric is an error now, not
+  // after hours of training.
+  auto declared = [&](const std::string& metric, const std::string& what) {
+    if (!kind_declares(kind, metric))
+      throw InputError(where + ": " + what + " names metric '" + metric + "', which experiment '" +
+                       c.experiment + "' does not compute (its metrics are declared in "
+                       "experiments/<paper>/metric_names.cpp)");
+  };
+  for (std::size_t i = 0; i < c.checks.size(); ++i) {
+    const Check& k = c.checks[i];
+    const std::string what = "checks[" + std::to_string(i) + "]";
+    declared(k.metric, what);
+    for (const auto& n : k.negative_controls) declared(k.metric + "@" + n, what + ".controls");
+    for (const auto& n : k.positive_controls) declared(k.metric + "@" + n, what + ".controls");
+  }
+  if (!c.headline.empty()) declared(c.headline, "headline");
   return c;
 }
 

@@ -4,18 +4,35 @@
 // {
 //   "id": "curse.e1_generator",          // <prefix>.<name>; prefix fixed by the paper
 //   "paper": "curse",                     // icl | samovar | curse
-//   "statement": "...", "source": "Def 4.1, spec §5 E1",
+//   "statement": "...",
+//   "basis": "paper" | "reading" | "project",
+//       // paper: the paper's own statement (`source` gives its location, `quote` its words);
+//       // reading: our formalisation of an informal sentence (`quote`: what the paper says);
+//       // project: a fact we measured about an architecture or protocol, not the paper's
+//   "source": "Def 4.1",                  // location in the paper (or what motivates it)
+//   "quote": "...",                       // the paper's words; required unless basis is project
 //   "experiment": "curse_e1_generator",   // an experiment kind in the registry
-//   "expected": "holds" | "fails" | "measured",
-//   "reason": "...",                      // required when expected is "fails"
+//   "expected": "holds" | "fails" | "inconclusive" | "measured",
+//       // or by profile, e.g. {"smoke": "inconclusive", "default": "inconclusive",
+//       // "full": "holds"} when only the paper-scale run has the power to decide
+//   "reason": "...",                      // required unless expected is "holds" or "measured"
 //   "headline": "metric",                 // optional; default: first check's metric
 //   "profiles": {"smoke": {...}, "default": {...}, "full": {...}},  // full optional
 //   "checks": [{"metric": "m", "op": "<=", "threshold": 1e-10 | {"smoke": .., "default": ..},
-//               "why": "where the number comes from",
+//               "origin": "paper" | "derived" | "proposed",
+//               "why": "where the number comes from (proposed: the measurement behind it)",
+//               "controls": {"negative": ["zero"], "positive": ["oracle"]},  // optional:
+//                   // the kind also emits "m@zero", "m@oracle": the same metric computed on a
+//                   // control; the check must fail on every negative and pass on every positive
+//                   // control, else it cannot decide anything (verify exits 1)
+//               "power": true,     // optional: a condition for the run to decide at all (e.g.
+//                                  // the trained models beat predicting 0); when it does not
+//                                  // pass, the verdict is "inconclusive", never "fails"
 //               "profiles": ["full"]}]            // optional: the profiles the check applies to
 //                                                 // (default: all); e.g. a statement about a
 //                                                 // whole table that only `full` computes
 // }
+// Every metric a claim names (checks, controls, headline) must be declared by its kind.
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -30,14 +47,22 @@ struct Check {
   std::string metric;
   std::string op;                           // "<", "<=", ">", ">="
   std::map<std::string, double> threshold;  // by profile; a check applies to these profiles only
+  std::string origin;                       // paper | derived | proposed
   std::string why;
+  std::vector<std::string> negative_controls, positive_controls;
+  bool power = false;  // a precondition for deciding, not part of the statement
   bool applies(const std::string& profile) const { return threshold.count(profile) != 0; }
   bool passes(double value, const std::string& profile) const;
 };
 
 struct Claim {
-  std::string id, paper, statement, source, experiment, expected, reason, headline;
+  std::string id, paper, statement, basis, source, quote, experiment, expected, reason, headline;
   std::map<std::string, Params> profiles;  // validated against the experiment's schema
+  std::map<std::string, std::string> expected_by_profile;  // `expected` is the default profile's
+  const std::string& expected_at(const std::string& profile) const {
+    const auto it = expected_by_profile.find(profile);
+    return it == expected_by_profile.end() ? expected : it->second;
+  }
   std::vector<Check> checks;
   std::filesystem::path file;
 
@@ -52,6 +77,10 @@ const std::vector<Paper>& papers();
 
 Claim parse_claim(const nlohmann::json& j, const std::filesystem::path& file);
 Claim load_claim(const std::filesystem::path& file);
+
+// `name` matches the kind's declared metric pattern ('*' matches any run of characters).
+bool metric_matches(const std::string& pattern, const std::string& name);
+bool kind_declares(const ExperimentKind& kind, const std::string& metric);
 
 // Where claim files live: $ATTNLAB_CLAIMS_DIR if set, else <source>/experiments/claims.
 std::filesystem::path claims_dir();

@@ -64,6 +64,32 @@ void Outcome::seeds(const std::string& name, const std::vector<double>& values,
   per_seed_[name] = rec;
 }
 
+void Outcome::bounded(const std::string& name, double value, double lo, double hi) {
+  if (!(lo <= value && value <= hi))
+    throw std::logic_error("metric '" + name + "': value outside its interval");
+  metric(name, value);
+  intervals_[name] = {lo, hi};
+}
+
+std::int64_t RunContext::scaled(std::int64_t steps) const {
+  return std::max<std::int64_t>(1, std::llround(static_cast<double>(steps) * budget));
+}
+
+void declare_kinds(std::vector<ExperimentKind>& kinds,
+                   const std::map<std::string, KindDeclaration>& table) {
+  std::size_t used = 0;
+  for (auto& k : kinds) {
+    const auto it = table.find(k.name);
+    if (it == table.end() || it->second.metrics.empty())
+      throw std::logic_error("experiment kind '" + k.name + "' declares no metrics");
+    k.metrics = it->second.metrics;
+    k.trained = it->second.trained;
+    ++used;
+  }
+  if (used != table.size())
+    throw std::logic_error("a metric declaration names an experiment kind that does not exist");
+}
+
 double Outcome::get(const std::string& name) const {
   auto it = metrics_.find(name);
   if (it == metrics_.end()) throw std::out_of_range("metric '" + name + "' was not computed");

@@ -39,6 +39,13 @@ struct RunContext {
   // Reports progress as a fraction in [0, 1] with a short label; cheap, call it freely.
   std::function<void(double, std::string_view)> progress = [](double, std::string_view) {};
   CellStore* cells = nullptr;  // null: nothing is kept between runs
+  // The fraction of the profile's training budget to spend (kinds marked `trained` honour it).
+  // The runner runs trained claims at 1/2 and at the whole budget, and a verdict that differs
+  // between them is not decided at that profile.
+  double budget = 1.0;
+  // `steps` (iterations, epochs) scaled by the budget, at least 1.
+  std::int64_t scaled(std::int64_t steps) const;
+  int scaled(int steps) const { return static_cast<int>(scaled(static_cast<std::int64_t>(steps))); }
 };
 
 enum class Aggregate { Mean, Median, Min, Max };
@@ -51,6 +58,11 @@ class Outcome {
   // for the mean, and sets metric(name) to the chosen aggregate.
   void seeds(const std::string& name, const std::vector<double>& values,
              Aggregate aggregate = Aggregate::Mean);
+
+  // A metric known only within [lo, hi] (e.g. an eigenvalue within its rounding-error bound):
+  // a check on it decides like one on a mean over seeds, on the whole interval.
+  void bounded(const std::string& name, double value, double lo, double hi);
+  const nlohmann::json& intervals() const { return intervals_; }
 
   // A wall-clock measurement (seconds). Kept apart from metrics: timings differ between runs
   // and machines, so they are reported but never gated and not part of the same-bits contract.
@@ -75,14 +87,37 @@ class Outcome {
   std::map<std::string, double> metrics_;
   nlohmann::json per_seed_ = nlohmann::json::object();
   nlohmann::json timings_ = nlohmann::json::object();
+  nlohmann::json intervals_ = nlohmann::json::object();
   std::string incomplete_;
 };
 
 struct ExperimentKind {
+  ExperimentKind(std::string name_, std::string summary_, std::vector<ParamSpec> params_,
+                 std::function<Outcome(const RunContext&)> run_)
+      : name(std::move(name_)),
+        summary(std::move(summary_)),
+        params(std::move(params_)),
+        run(std::move(run_)) {}
+
   std::string name;
   std::string summary;
   std::vector<ParamSpec> params;
   std::function<Outcome(const RunContext&)> run;
+  // The metric names the kind emits ('*' matches any run of characters), declared in its
+  // folder's metric_names.cpp. Checks may only name these; the runner rejects any other.
+  std::vector<std::string> metrics;
+  // The kind trains a model and scales its training by RunContext::budget.
+  bool trained = false;
 };
+
+// Declarations by kind name: metric patterns, and whether the kind is trained.
+struct KindDeclaration {
+  std::vector<std::string> metrics;
+  bool trained = false;
+};
+// Attaches each kind's declaration; std::logic_error for a kind without one (or a declaration
+// naming no kind), so that no kind can emit undeclared metrics.
+void declare_kinds(std::vector<ExperimentKind>& kinds,
+                   const std::map<std::string, KindDeclaration>& table);
 
 }  // namespace attnlab

@@ -12,6 +12,11 @@ const std::vector<ExperimentKind>& experiment_kinds() {
                       curse_experiments()}) {
       for (auto& k : part) all.push_back(std::move(k));
     }
+    std::map<std::string, KindDeclaration> declared;
+    for (const auto* part : {&foundation_declarations(), &icl_declarations(),
+                             &samovar_declarations(), &curse_declarations()})
+      declared.insert(part->begin(), part->end());
+    declare_kinds(all, declared);
     std::set<std::string> names;
     for (const auto& k : all) {
       if (!names.insert(k.name).second) {

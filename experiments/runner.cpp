@@ -20,6 +20,7 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "core/thread_pool.h"
+#include "experiments/verdict.h"
 
 namespace attnlab {
 namespace {
@@ -238,6 +239,100 @@ Params resolve_params(const Claim& claim, const std::string& profile,
   return Params(raw, schema, "--set on claim '" + claim.id + "'");
 }
 
+namespace {
+
+// The interval a check on metric m decides on: the 95% interval of a mean over seeds, or an
+// interval the experiment stated (Outcome::bounded); none for other metrics.
+std::optional<std::pair<double, double>> mean_interval(const Outcome& o, const std::string& m) {
+  if (o.intervals().contains(m))
+    return std::make_pair(o.intervals().at(m)[0].get<double>(), o.intervals().at(m)[1].get<double>());
+  const auto& ps = o.per_seed();
+  if (!ps.contains(m)) return std::nullopt;
+  const auto& rec = ps.at(m);
+  if (rec.value("aggregate", "") != "mean" || !rec.contains("ci95")) return std::nullopt;
+  return std::make_pair(rec.at("ci95")[0].get<double>(), rec.at("ci95")[1].get<double>());
+}
+
+// Every metric the kind emitted must be one it declares.
+void check_declared(const Claim& claim, const Outcome& o) {
+  for (const auto& [name, value] : o.metrics()) {
+    if (!kind_declares(claim.kind(), name))
+      throw std::logic_error("experiment '" + claim.experiment + "' emitted metric '" + name +
+                             "', which it does not declare");
+  }
+}
+
+struct Evaluation {
+  nlohmann::json checks = nlohmann::json::array();
+  std::vector<Decision> decisions, power;
+  bool computed_all = true;
+  bool controls_ok = true;
+};
+
+// The claim's checks on one outcome. `half`, when given, is the same run at half the budget.
+Evaluation evaluate(const Claim& claim, const std::string& profile, const Outcome& o,
+                    const Outcome* half) {
+  Evaluation e;
+  for (const auto& c : claim.checks) {
+    if (!c.applies(profile)) continue;
+    nlohmann::json rec = {{"metric", c.metric},      {"op", c.op},
+                          {"threshold", c.threshold.at(profile)},
+                          {"origin", c.origin},      {"why", c.why}};
+    if (!o.has(c.metric)) {
+      if (o.incomplete_reason().empty())
+        throw std::logic_error(claim.file.string() + ": check metric '" + c.metric +
+                               "' is not computed by experiment '" + claim.experiment + "'");
+      e.computed_all = false;
+      rec["value"] = nullptr;
+      rec["pass"] = nullptr;
+      rec["decision"] = nullptr;
+      e.checks.push_back(rec);
+      continue;
+    }
+    const double v = o.get(c.metric);
+    const auto interval = mean_interval(o, c.metric);
+    const Decision d = decide(c, profile, v, interval);
+    (c.power ? e.power : e.decisions).push_back(d);
+    if (c.power) rec["power"] = true;
+    rec["value"] = v;
+    rec["decided_on"] = interval ? "interval" : "value";
+    if (interval) rec["interval"] = {interval->first, interval->second};
+    rec["decision"] = decision_name(d);
+    rec["pass"] = d == Decision::Undecided ? nlohmann::json(nullptr) : nlohmann::json(d == Decision::Pass);
+    if (half && half->has(c.metric)) {
+      const Decision dh = decide(c, profile, half->get(c.metric), mean_interval(*half, c.metric));
+      rec["value_half_budget"] = half->get(c.metric);
+      rec["decision_half_budget"] = decision_name(dh);
+    }
+    // Controls: the same metric on a control that must fail (negative) or pass (positive).
+    nlohmann::json controls = nlohmann::json::array();
+    auto control = [&](const std::string& name, bool negative) {
+      const std::string m = c.metric + "@" + name;
+      if (!o.has(m))
+        throw std::logic_error(claim.file.string() + ": control metric '" + m +
+                               "' is not computed by experiment '" + claim.experiment + "'");
+      const double cv = o.get(m);
+      // A control "passes" only when the check decides pass on it (on its interval if it has
+      // one): a control the check cannot decide on does not make the check vacuous.
+      const bool passes = decide(c, profile, cv, mean_interval(o, m)) == Decision::Pass;
+      const bool ok = negative ? !passes : passes;
+      e.controls_ok = e.controls_ok && ok;
+      controls.push_back({{"control", name},
+                          {"kind", negative ? "negative" : "positive"},
+                          {"value", cv},
+                          {"passes_check", passes},
+                          {"ok", ok}});
+    };
+    for (const auto& n : c.negative_controls) control(n, true);
+    for (const auto& n : c.positive_controls) control(n, false);
+    if (!controls.empty()) rec["controls"] = controls;
+    e.checks.push_back(rec);
+  }
+  return e;
+}
+
+}  // namespace
+
 ClaimResult run_claim(const Claim& claim, const RunOptions& options) {
   if (!claim.has_profile(options.profile)) {
     throw InputError("claim '" + claim.id + "' has no profile '" + options.profile +
@@ -250,53 +345,53 @@ ClaimResult run_claim(const Claim& claim, const RunOptions& options) {
 
   ProgressSink sink(claim.id, options.progress);
   nlohmann::json prov = provenance();
-  FileCellStore cells(path.parent_path() / "cells", options.write,
-                      prov.at("git_commit").get<std::string>() +
-                          (prov.at("git_dirty").get<bool>() ? "-dirty" : ""));
-  RunContext ctx{params, options.seed, options.profile,
-                 [&](double f, std::string_view what) { sink.update(f, what); }, &cells};
+  const std::string code =
+      prov.at("git_commit").get<std::string>() + (prov.at("git_dirty").get<bool>() ? "-dirty" : "");
+  // A trained claim with a verdict to decide runs first at half its budget (about a third of
+  // the time), then at the whole budget; each keeps its own cells.
+  const std::string& expected = claim.expected_at(options.profile);
+  const bool two_budgets = claim.kind().trained && expected != "measured";
+  const double half_share = two_budgets ? 1.0 / 3.0 : 0.0;
   const auto t0 = std::chrono::steady_clock::now();
+  std::optional<Outcome> half;
+  if (two_budgets) {
+    FileCellStore cells(path.parent_path() / "cells-half-budget", options.write, code);
+    RunContext ctx{params, options.seed, options.profile,
+                   [&](double f, std::string_view what) {
+                     sink.update(half_share * f, "half budget: " + std::string(what));
+                   },
+                   &cells};
+    ctx.budget = 0.5;
+    half = claim.kind().run(ctx);
+    check_declared(claim, *half);
+  }
+  FileCellStore cells(path.parent_path() / "cells", options.write, code);
+  RunContext ctx{params, options.seed, options.profile,
+                 [&](double f, std::string_view what) {
+                   sink.update(half_share + (1 - half_share) * f, what);
+                 },
+                 &cells};
   Outcome outcome = claim.kind().run(ctx);
+  check_declared(claim, outcome);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
-  nlohmann::json checks = nlohmann::json::array();
-  bool all_pass = true;
-  bool computed_all = true;
-  for (const auto& c : claim.checks) {
-    if (!c.applies(options.profile)) continue;
-    if (!outcome.has(c.metric) && !outcome.incomplete_reason().empty()) {
-      computed_all = false;
-      checks.push_back({{"metric", c.metric},
-                        {"op", c.op},
-                        {"threshold", c.threshold.at(options.profile)},
-                        {"value", nullptr},
-                        {"pass", nullptr},
-                        {"why", c.why}});
-      continue;
-    }
-    if (!outcome.has(c.metric)) {
-      throw std::logic_error(claim.file.string() + ": check metric '" + c.metric +
-                             "' is not computed by experiment '" + claim.experiment + "'");
-    }
-    const double v = outcome.get(c.metric);
-    const bool pass = c.passes(v, options.profile);
-    all_pass = all_pass && pass;
-    checks.push_back({{"metric", c.metric},
-                      {"op", c.op},
-                      {"threshold", c.threshold.at(options.profile)},
-                      {"value", v},
-                      {"pass", pass},
-                      {"why", c.why}});
+  const Evaluation e = evaluate(claim, options.profile, outcome, half ? &*half : nullptr);
+  std::string verdict_half;
+  if (half) {
+    const Evaluation eh = evaluate(claim, options.profile, *half, nullptr);
+    verdict_half = eh.computed_all ? combine(eh.decisions, eh.power) : "incomplete";
   }
   ClaimResult r;
   r.id = claim.id;
-  r.expected = claim.expected;
-  r.verdict = claim.expected == "measured" ? "measured"
-              : !computed_all              ? "incomplete"
-              : all_pass                   ? "holds"
-                                           : "fails";
-  r.ok = r.verdict == r.expected;
+  r.expected = expected;
+  const std::string whole = combine(e.decisions, e.power);
+  r.verdict = expected == "measured" ? "measured"
+              : !e.computed_all            ? "incomplete"
+              : half                       ? stable_verdict(verdict_half, whole)
+                                           : whole;
+  r.controls_ok = e.controls_ok;
+  r.ok = r.verdict == r.expected && r.controls_ok;
   r.seconds = seconds;
   r.headline = claim.headline;
   if (!r.headline.empty() && outcome.has(r.headline)) r.headline_value = outcome.get(r.headline);
@@ -307,24 +402,35 @@ ClaimResult run_claim(const Claim& claim, const RunOptions& options) {
                         std::to_string(options.seed);
   for (const auto& o : options.overrides) command += " --set " + o;
   prov["command"] = command;
+  nlohmann::json budget = nullptr;
+  if (half) {
+    budget = {{"verdict_half_budget", verdict_half},
+              {"verdict_whole_budget", whole},
+              {"stable", verdict_half == whole}};
+  }
   r.json = {
       {"claim",
        {{"id", claim.id},
         {"paper", claim.paper},
         {"statement", claim.statement},
+        {"basis", claim.basis},
         {"source", claim.source},
+        {"quote", claim.quote},
         {"experiment", claim.experiment},
-        {"expected", claim.expected},
+        {"expected", expected},
         {"reason", claim.reason},
         {"headline", claim.headline}}},
       {"profile", options.profile},
       {"verdict", r.verdict},
       {"ok", r.ok},
+      {"controls_ok", r.controls_ok},
+      {"budget", budget},
       {"seconds", seconds},
       {"config", params.json()},
       {"metrics", outcome.metrics()},
-      {"checks", checks},
+      {"checks", e.checks},
       {"per_seed", outcome.per_seed()},
+      {"intervals", outcome.intervals()},
       {"timings", outcome.timings()},
       {"data", outcome.data},
       {"incomplete", outcome.incomplete_reason().empty()

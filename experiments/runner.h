@@ -24,7 +24,8 @@ struct RunOptions {
 
 struct ClaimResult {
   std::string id, verdict, expected;
-  bool ok = false;
+  bool ok = false;           // verdict == expected and every control behaved
+  bool controls_ok = true;   // no check passed on a negative control or failed on a positive one
   double seconds = 0;
   std::string headline;
   double headline_value = 0;
@@ -32,8 +33,11 @@ struct ClaimResult {
   std::filesystem::path path;
 };
 
-// verdict: "measured" when expected is "measured"; otherwise "holds" when every check passes,
-// else "fails"; "incomplete" when the experiment computed only part of what the checks need.
+// verdict: "measured" when expected is "measured"; otherwise from the checks (experiments/
+// verdict.h): "fails" when a check fails (on its 95% interval for a mean over seeds), "holds"
+// when all pass, else "inconclusive"; a trained kind's verdict must also be the same at half the
+// budget, else "inconclusive"; "incomplete" when the experiment computed only part of what the
+// checks need.
 // Throws InputError if the claim lacks the profile or an override is invalid, NumericError on
 // NaN metrics.
 ClaimResult run_claim(const Claim& claim, const RunOptions& options);

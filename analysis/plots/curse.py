@@ -178,7 +178,37 @@ def plot_e7_rank(result, base):
     ax.set_ylabel("lambda_j / lambda_max (clipped at 1e-20)")
     ax.set_title("NTK spectrum of H(0), paired init (dotted: effective-rank cutoff 1e-6)", fontsize=9)
     ax.legend(fontsize=7)
-    return _save(fig, base)
+    out = _save(fig, base)
+    ext = result.get("data", {}).get("extended", [])
+    if ext:
+        out += _plot_e7_extended(ext, base)
+    return out
+
+
+def _plot_e7_extended(ext, base):
+    """lambda_min/lambda_max per n: 150-digit value (positive, far above its rounding interval)
+    against the same matrix in double precision (round-off of either sign)."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ns = sorted({e["n"] for e in ext})
+    jitter = {n: 0 for n in ns}
+    for e in ext:
+        x = e["n"] * (1 + 0.03 * jitter[e["n"]])
+        jitter[e["n"]] += 1
+        ax.semilogy(x, e["ratio_extended"], "o", color="C0", ms=5)
+        d = e["ratio_double"]
+        ax.semilogy(x, abs(d), "v" if d < 0 else "^", color="C3", ms=5, mfc="none")
+    ax.axhline(1.1e-16, color="C3", ls=":", lw=0.8)
+    ax.plot([], [], "o", color="C0", label="150 digits: lambda_min / lambda_max")
+    ax.plot([], [], "^", color="C3", mfc="none", label="double: |ratio| (v: negative)")
+    ax.plot([], [], ":", color="C3", label="double unit round-off 1.1e-16")
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(ns)
+    ax.set_xticklabels([str(n) for n in ns])
+    ax.set_xlabel("n (training samples)")
+    ax.set_ylabel("lambda_min / lambda_max")
+    ax.set_title("H(0) is positive definite (Assumption F.3); double cannot tell", fontsize=9)
+    ax.legend(fontsize=7)
+    return _save(fig, base, "_extended")
 
 
 def plot_e7_conv(result, base):
@@ -193,7 +223,18 @@ def plot_e7_conv(result, base):
     ax.set_xlabel("GD step t")
     ax.set_ylabel("L(t)/L(0)  (dotted: linearised)")
     ax.legend(fontsize=5)
-    return _save(fig, base)
+    out = _save(fig, base)
+    trend = result.get("data", {}).get("sym_dev_trend", [])
+    if trend:
+        fig, ax = plt.subplots(figsize=(6, 4))
+        for t in trend:
+            ax.loglog(t["m"], t["median_sym_dev"], "o-", label=f'{t["group"]}: slope {t["slope"]:.2f}')
+        ax.set_xlabel("width m")
+        ax.set_ylabel("median max_t |L - L_lin| / max(L, L_lin)")
+        ax.set_title("GD approaches its linearisation as the width grows", fontsize=9)
+        ax.legend(fontsize=7)
+        out += _save(fig, base, "_width_trend")
+    return out
 
 
 def plot_e8(result, base):
@@ -301,7 +342,7 @@ PLOTS = {
     "curse_e4_lazy": plot_e4,
     "curse_e5_asymmetric": plot_e5,
     "curse_e6_softmax_last": plot_e6,
-    "curse_e7_rank": plot_e7_rank,
+    "curse_e7_kernel": plot_e7_rank,
     "curse_e7_convergence": plot_e7_conv,
     "curse_e8_gating": plot_e8,
     "curse_e9_case": plot_e9,

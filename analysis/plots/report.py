@@ -158,31 +158,65 @@ def render_figures(results, root, plots):
     return figs
 
 
+def status(r):
+    """The verdict cell: the verdict, and what is wrong when it is not the expected one."""
+    marks = []
+    if r["verdict"] != r["claim"]["expected"]:
+        marks.append(f'expected {r["claim"]["expected"]}')
+    if not r.get("controls_ok", True):
+        marks.append("a check passes on a negative or fails on a positive control")
+    return r["verdict"] + (f' **({"; ".join(marks)})**' if marks else "")
+
+
 def table(res):
-    lines = ["| claim | verdict | expected | headline metric | seconds |",
+    lines = ["| claim | basis | verdict | headline metric | seconds |",
              "|---|---|---|---|---|"]
     for cid, r in res.items():
         head = r["claim"].get("headline", "")
         hv = f'{head} = {fmt(r["metrics"][head])}' if head in r["metrics"] else "-"
-        mark = "" if r["ok"] else " **(mismatch)**"
-        lines.append(f'| `{cid}` | {r["verdict"]}{mark} | {r["claim"]["expected"]} | {hv} | '
+        lines.append(f'| `{cid}` | {r["claim"].get("basis", "-")} | {status(r)} | {hv} | '
                      f'{r["seconds"]:.1f} |')
     return "\n".join(lines)
 
 
+BASIS = {"paper": "the paper's own statement", "reading": "our reading of an informal statement of "
+         "the paper", "project": "our own finding about an architecture or protocol (not the paper's)"}
+ORIGIN = {"paper": "the paper's", "derived": "derived from the paper's math", "proposed": "proposed by us"}
+
+
+def check_rows(r):
+    out = ["| metric | op | threshold | origin | measured | 95% interval | half budget | decision "
+           "| controls | why this threshold |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for k in r["checks"]:
+        iv = k.get("interval")
+        ivs = f"[{fmt(iv[0])}, {fmt(iv[1])}]" if iv else "-"
+        half = fmt(k["value_half_budget"]) if "value_half_budget" in k else "-"
+        ctl = "; ".join(f'{c["kind"]} `{c["control"]}` = {fmt(c["value"])}'
+                        f'{"" if c["ok"] else " (NOT OK)"}' for c in k.get("controls", [])) or "-"
+        dec = (k.get("decision") or "not computed") + (" (power condition)" if k.get("power") else "")
+        out.append(f'| `{k["metric"]}` | {k["op"]} | {fmt(k["threshold"])} | {k.get("origin", "-")} '
+                   f'| {fmt(k["value"])} | {ivs} | {half} | {dec} | {ctl} | {cell(k["why"])} |')
+    return out
+
+
 def claim_section(r, figs):
     c, p = r["claim"], r["provenance"]
-    out = [f'### `{c["id"]}`', "", f'**Statement.** {c["statement"]}  ', f'**Source.** {c["source"]}  ',
-           f'**Verdict:** {r["verdict"]} (expected {c["expected"]}){"" if r["ok"] else " — MISMATCH"}']
+    out = [f'### `{c["id"]}`', "", f'**Statement.** {c["statement"]}  ',
+           f'**Basis.** {BASIS.get(c.get("basis"), "-")}. **Source.** {c["source"]}  ']
+    if c.get("quote"):
+        out.append(f'**The paper says:** "{c["quote"]}"  ')
+    out.append(f'**Verdict:** {status(r)}')
+    b = r.get("budget")
+    if b:
+        out.append(f'  \n**Training budget:** verdict {b["verdict_half_budget"]} at half the budget, '
+                   f'{b["verdict_whole_budget"]} at the whole budget'
+                   f'{"" if b["stable"] else " (not stable: inconclusive at this profile)"}.')
     if c.get("reason"):
-        out += ["", f'**Why it is expected to {c["expected"].rstrip("s")}:** {c["reason"]}']
+        out += ["", f'**Why it is expected to be {c["expected"]}:** {c["reason"]}']
     if r["checks"]:
-        out += ["", "| metric | op | threshold | measured | pass | why this threshold |",
-                "|---|---|---|---|---|---|"]
-        for k in r["checks"]:
-            out.append(f'| `{k["metric"]}` | {k["op"]} | {fmt(k["threshold"])} | {fmt(k["value"])} '
-                       f'| {fmt(k["pass"])} | {cell(k["why"])} |')
-    other = {k: v for k, v in r["metrics"].items() if k not in {x["metric"] for x in r["checks"]}}
+        out += [""] + check_rows(r)
+    gated = {x["metric"] for x in r["checks"]}
+    other = {k: v for k, v in r["metrics"].items() if k not in gated}
     if other:
         out += ["", "Other metrics: " + ", ".join(f"`{k}` = {fmt(v)}" for k, v in other.items())]
     if r.get("timings"):
@@ -205,20 +239,56 @@ def claim_section(r, figs):
     return "\n".join(out)
 
 
-def not_holding(results):
-    rows = []
+def evidence(checks):
+    return "; ".join(f'`{k["metric"]}` = {fmt(k["value"])} against {k["op"]} {fmt(k["threshold"])} '
+                     f'({ORIGIN.get(k.get("origin"), "?")} threshold)' for k in checks)
+
+
+def findings(results):
+    """Claims sorted by what their verdicts are, at the largest profile present."""
     for profile in ("full", "default", "smoke"):
-        if profile not in results:
-            continue
-        for cid, r in results[profile].items():
-            if r["claim"]["expected"] == "fails" or not r["ok"]:
-                failed = [k for k in r["checks"] if not k["pass"]]
-                ev = "; ".join(f'`{k["metric"]}` = {fmt(k["value"])} (paper needs {k["op"]} '
-                               f'{fmt(k["threshold"])})' for k in failed)
-                rows.append(f'- `{cid}` ({profile}): {r["claim"]["reason"] or "verdict mismatch"} '
-                            f'Measured: {ev or "all checks pass"}.')
-        break  # the largest profile present
-    return rows
+        if profile in results:
+            break
+    else:
+        return []
+    res = results[profile]
+    paper_fails, margins, undecided, project = [], [], [], []
+    for cid, r in res.items():
+        c = r["claim"]
+        failed = [k for k in r["checks"] if k.get("decision") == "fail" and not k.get("power")]
+        line = f'- `{cid}`: {c["statement"]}'
+        if c.get("basis") == "project":
+            project.append(f'{line} **Verdict: {r["verdict"]}.**' +
+                           (f' {c["reason"]}' if c.get("reason") else ""))
+        elif r["verdict"] == "fails" and any(k.get("origin") in ("paper", "derived") for k in failed):
+            hard = [k for k in failed if k.get("origin") in ("paper", "derived")]
+            paper_fails.append(f'{line} Measured: {evidence(hard)}.' +
+                               (f' {c["reason"]}' if c.get("reason") else ""))
+        elif r["verdict"] == "fails":
+            margins.append(f'{line} Measured: {evidence(failed)}.' +
+                           (f' {c["reason"]}' if c.get("reason") else ""))
+        elif r["verdict"] == "inconclusive":
+            why = [k for k in r["checks"] if k.get("decision") != "pass"]
+            b = r.get("budget")
+            unstable = b and not b["stable"]
+            text = (f' Not passing: {evidence(why)}.' if why else "") + \
+                   (f' The verdict changes with the training budget ({b["verdict_half_budget"]} at '
+                    f'half, {b["verdict_whole_budget"]} at the whole).' if unstable else "")
+            undecided.append(f'{line}{text}' + (f' {c["reason"]}' if c.get("reason") else ""))
+    none = ["- none"]
+    return [f"## Findings (profile `{profile}`)", "",
+            "### Where the papers do not hold", "",
+            "Claims that are the paper's statement (or our reading of it) and fail a threshold that is "
+            "the paper's or derived from its math, at a profile that decides:", ""] + (paper_fails or none) + [
+            "", "### Margins we proposed that were missed", "",
+            "The paper's statement with a margin of ours (not the paper's) that the run missed:", ""] + (
+            margins or none) + [
+            "", "### Not decided at this scale", "",
+            "The run lacks the power to decide (a power condition, an interval straddling a "
+            "threshold, or a verdict that changes between half and the whole training budget):",
+            ""] + (undecided or none) + [
+            "", "### Findings about the architectures", "",
+            "Our own measurements, not attributed to the papers:", ""] + (project or none) + [""]
 
 
 def write_report(root, results, figs, sections):
@@ -229,10 +299,7 @@ def write_report(root, results, figs, sections):
         ok = sum(r["ok"] for r in res.values())
         out += [f"## Profile `{profile}`: {ok} of {len(res)} claims at their expected verdict", "",
                 table(res), ""]
-    rows = not_holding(results)
-    out += ["## Where the papers do not hold", "",
-            "Claims whose printed statement fails numerically (expected verdict `fails`), with "
-            "the measured evidence:", ""] + (rows or ["- none"]) + [""]
+    out += findings(results)
     for profile, res in results.items():
         for name, fn in sections:
             try:
@@ -267,11 +334,10 @@ def update_readme(readme, results):
     if BEGIN not in text or END not in text:
         print(f"report: {readme} has no claims-table markers; not updated", file=sys.stderr)
         return
-    rows = ["| claim | paper | statement | expected | verdict (" + profile + ") |", "|---|---|---|---|---|"]
+    rows = ["| claim | basis | statement | verdict (" + profile + ") |", "|---|---|---|---|"]
     for cid, r in res.items():
         c = r["claim"]
-        rows.append(f'| `{cid}` | {c["paper"]} | {cell(c["statement"])} | {c["expected"]} | {r["verdict"]}'
-                    f'{"" if r["ok"] else " (mismatch)"} |')
+        rows.append(f'| `{cid}` | {c.get("basis", "-")} | {cell(c["statement"])} | {status(r)} |')
     head, rest = text.split(BEGIN, 1)
     _, tail = rest.split(END, 1)
     new = head + BEGIN + "\n" + "\n".join(rows) + "\n" + END + tail

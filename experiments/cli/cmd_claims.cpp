@@ -43,6 +43,26 @@ std::string format_value(double v) {
   return s.str();
 }
 
+// What is wrong with a result, for the verdict line: a verdict other than the expected one,
+// and checks that cannot decide (passing on a negative control or failing on a positive one).
+std::string mismatch(const ClaimResult& r) {
+  std::string out;
+  if (r.verdict != r.expected) out += "  MISMATCH";
+  if (!r.controls_ok) {
+    out += "  VACUOUS:";
+    for (const auto& c : r.json.at("checks")) {
+      if (!c.contains("controls")) continue;
+      for (const auto& k : c.at("controls"))
+        if (!k.at("ok").get<bool>())
+          out += " " + c.at("metric").get<std::string>() + " " +
+                 (k.at("kind") == "negative" ? "passes on negative control '"
+                                             : "fails on positive control '") +
+                 k.at("control").get<std::string>() + "'";
+    }
+  }
+  return out;
+}
+
 // Runs the selected claims; prints one line per claim, or a table (verify). Returns results.
 std::vector<ClaimResult> run_selected(const RunArgs& a, bool table) {
   if (a.threads > 0) set_num_threads(a.threads);
@@ -61,7 +81,7 @@ std::vector<ClaimResult> run_selected(const RunArgs& a, bool table) {
   }
   std::vector<ClaimResult> results;
   if (table) {
-    std::printf("%-40s %-9s %-9s %-44s %8s\n", "claim", "verdict", "expected", "headline metric",
+    std::printf("%-40s %-12s %-12s %-44s %8s\n", "claim", "verdict", "expected", "headline metric",
                 "seconds");
   }
   for (const auto& c : claims) {
@@ -69,11 +89,11 @@ std::vector<ClaimResult> run_selected(const RunArgs& a, bool table) {
     const std::string head =
         r.headline.empty() ? "-" : r.headline + " = " + format_value(r.headline_value);
     if (table) {
-      std::printf("%-40s %-9s %-9s %-44s %8.1f%s\n", r.id.c_str(), r.verdict.c_str(),
-                  r.expected.c_str(), head.c_str(), r.seconds, r.ok ? "" : "  MISMATCH");
+      std::printf("%-40s %-12s %-12s %-44s %8.1f%s\n", r.id.c_str(), r.verdict.c_str(),
+                  r.expected.c_str(), head.c_str(), r.seconds, mismatch(r).c_str());
     } else {
-      std::printf("%s: %s (expected %s%s) %s [%.1fs] -> %s\n", r.id.c_str(), r.verdict.c_str(),
-                  r.expected.c_str(), r.ok ? "" : ", MISMATCH", head.c_str(), r.seconds,
+      std::printf("%s: %s (expected %s)%s %s [%.1fs] -> %s\n", r.id.c_str(), r.verdict.c_str(),
+                  r.expected.c_str(), mismatch(r).c_str(), head.c_str(), r.seconds,
                   r.path.string().c_str());
     }
     std::fflush(stdout);
@@ -102,13 +122,29 @@ void add_list_command(CLI::App& app) {
       for (const auto& c : claims) {
         nlohmann::json profiles = nlohmann::json::array();
         for (const auto& [p, params] : c.profiles) profiles.push_back(p);
+        nlohmann::json checks = nlohmann::json::array();
+        for (const auto& k : c.checks) {
+          nlohmann::json applies = nlohmann::json::object();
+          for (const auto& [p, t] : k.threshold) applies[p] = t;
+          checks.push_back({{"metric", k.metric},
+                            {"op", k.op},
+                            {"threshold", applies},
+                            {"origin", k.origin},
+                            {"why", k.why},
+                            {"negative_controls", k.negative_controls},
+                            {"positive_controls", k.positive_controls}});
+        }
         out.push_back({{"id", c.id},
                        {"paper", c.paper},
                        {"statement", c.statement},
+                       {"basis", c.basis},
                        {"source", c.source},
+                       {"quote", c.quote},
+                       {"experiment", c.experiment},
                        {"expected", c.expected},
                        {"reason", c.reason},
-                       {"profiles", profiles}});
+                       {"profiles", profiles},
+                       {"checks", checks}});
       }
       std::cout << out.dump(2) << "\n";
       return;
@@ -118,8 +154,8 @@ void add_list_command(CLI::App& app) {
       for (const auto& p : {"smoke", "default", "full"}) {
         if (c.has_profile(p)) profiles += std::string(profiles.empty() ? "" : ",") + p;
       }
-      std::printf("%-40s %-8s %-9s %-20s %s\n", c.id.c_str(), c.paper.c_str(), c.expected.c_str(),
-                  profiles.c_str(), c.statement.c_str());
+      std::printf("%-40s %-8s %-8s %-12s %-20s %s\n", c.id.c_str(), c.paper.c_str(),
+                  c.basis.c_str(), c.expected.c_str(), profiles.c_str(), c.statement.c_str());
     }
   });
 }
@@ -158,8 +194,11 @@ void add_verify_command(CLI::App& app) {
                           {"verdict", r.verdict},
                           {"expected", r.expected},
                           {"ok", r.ok},
+                          {"controls_ok", r.controls_ok},
                           {"seconds", r.seconds},
-                          {"metrics", r.json["metrics"]}});
+                          {"metrics", r.json["metrics"]},
+                          {"checks", r.json["checks"]},
+                          {"provenance", r.json["provenance"]}});
       }
       write_json_atomic(a->json, {{"profile", a->profile}, {"ok", ok}, {"claims", claims}});
     }

@@ -76,7 +76,7 @@ Sweep run_sweep(const RunContext& ctx) {
     const bool short_run = j.m > P.i32("long_max_m") || j.n != P.i32("n");
     c.checkpoints.clear();
     for (auto t : P.ints("checkpoints")) {
-      c.checkpoints.push_back(static_cast<int>(t));
+      c.checkpoints.push_back(ctx.scaled(static_cast<int>(t)));
       if (short_run) break;
     }
     c.eta_factor = P.d("eta_factor");
@@ -143,7 +143,15 @@ Outcome run_e3(const RunContext& ctx) {
   const Sweep sw = run_sweep(ctx);
   Outcome out;
   double min_ratio = INFINITY, min_vs_zero = INFINITY;
+  // Controls through the same ratios: the zero predictor in place of the attention net (must
+  // fail ">= 10 x linear") and the residual linear model in place of it (must fail ">= half
+  // the zero predictor").
+  double zero_over_lin = INFINITY, lin_over_zero = INFINITY;
   for (const auto& g : groups(sw)) {
+    zero_over_lin = std::min(
+        zero_over_lin, median(collect(g, [](const RunRecord& r) { return r.ood_zero / r.ood_lin; })));
+    lin_over_zero = std::min(
+        lin_over_zero, median(collect(g, [](const RunRecord& r) { return r.ood_lin / r.ood_zero; })));
     for (const auto& ck : g.runs.front()->checkpoints) {
       const int t = ck.t;
       const double ratio =
@@ -173,6 +181,8 @@ Outcome run_e3(const RunContext& ctx) {
   }
   out.metric("min_ratio_attn_over_lin", min_ratio);
   out.metric("min_attn_over_zero", min_vs_zero);
+  out.metric("min_ratio_attn_over_lin@zero", zero_over_lin);
+  out.metric("min_attn_over_zero@linear", lin_over_zero);
   out.data["runs"] = runs_json(sw);
   return out;
 }

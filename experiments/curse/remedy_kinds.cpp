@@ -35,7 +35,7 @@ Outcome run_oracle(const RunContext& ctx) {
       const Eigen::VectorXd w0 = p.w;
       Adam<double> adam;
       AttnNetCache cache;
-      for (int t = 0; t < P.i32("steps"); ++t) {
+      for (int t = 0; t < ctx.scaled(P.i32("steps")); ++t) {
         const Eigen::VectorXd F = forward(p, train.X, cache);
         AttnNetGrads g{Eigen::VectorXd::Zero(p.width()), Eigen::VectorXd::Zero(p.width())};
         backward(p, cache, F - train.y, g);

@@ -43,12 +43,14 @@ std::uint64_t column_index(const std::string& column) {
   return static_cast<std::uint64_t>(std::find(names.begin(), names.end(), column) - names.begin());
 }
 
-TrainSpec train_spec(const Params& p, const std::string& model, int L, const std::string& column) {
+TrainSpec train_spec(const RunContext& ctx, const std::string& model, int L,
+                     const std::string& column) {
+  const Params& p = ctx.params;
   TrainSpec t;
   t.model = model;
   t.layers = L;
   t.data = noise_spec(column, p.i32("d"), p.i32("n"));
-  t.steps = p.i("steps");
+  t.steps = ctx.scaled(p.i("steps"));
   t.batch = static_cast<std::size_t>(p.i("batch"));
   t.lr = p.d("lr");
   t.decay = p.b("decay");
@@ -147,6 +149,15 @@ struct Table {
     if (!x || !x->contains("profile")) return std::nullopt;
     for (std::size_t k = 0; k < profile_sigmas.size(); ++k)
       if (std::abs(profile_sigmas[k] - sigma) < 1e-12) return x->at("profile")[k].get<double>();
+    return std::nullopt;
+  }
+  // Its standard error over the profile's sequences (cells kept before it was recorded: none).
+  std::optional<double> profile_se(const std::string& m, int L, const std::string& c,
+                                   double sigma) const {
+    const auto* x = cell(m, L, c);
+    if (!x || !x->contains("profile_se")) return std::nullopt;
+    for (std::size_t k = 0; k < profile_sigmas.size(); ++k)
+      if (std::abs(profile_sigmas[k] - sigma) < 1e-12) return x->at("profile_se")[k].get<double>();
     return std::nullopt;
   }
 };
@@ -296,7 +307,10 @@ void derived_metrics(const Table& t, Outcome& o) {
     put("diag7_minus_tunedrr_categorical_max", f.get());
   }
   {  // #26: 2-layer LTs model a single noise level (U-shaped per-variance profile at sigma_max 5)
-    Fold arg_lo(false), arg_hi, edge(false), l3;
+    // L3 - L2 per sigma with a 95% interval (independent evaluations of two cells on the same
+    // sequences; se combined as independent, which is conservative): one rare blow-up widens the
+    // interval instead of deciding the statement.
+    Fold arg_lo(false), arg_hi, edge(false), l3, l3_lo, l3_hi;
     for (const auto& m : kLinear) {
       std::vector<double> prof2;
       bool have = !t.profile_sigmas.empty();
@@ -317,13 +331,27 @@ void derived_metrics(const Table& t, Outcome& o) {
       arg_hi.add(t.profile_sigmas[k]);
       const auto at0 = t.profile(m, 2, "u5", 0.0), at6 = t.profile(m, 2, "u5", 6.0);
       edge.add(at0 && at6 ? std::optional<double>(std::min(*at0, *at6) / prof2[k]) : std::nullopt);
-      for (double s : t.profile_sigmas)
-        if (s <= 5) l3.add(minus(t.profile(m, 3, "u5", s), t.profile(m, 2, "u5", s)));
+      for (double s : t.profile_sigmas) {
+        if (s > 5) continue;
+        const auto diff = minus(t.profile(m, 3, "u5", s), t.profile(m, 2, "u5", s));
+        const auto se3 = t.profile_se(m, 3, "u5", s), se2 = t.profile_se(m, 2, "u5", s);
+        l3.add(diff);
+        const auto half = diff && se3 && se2
+                              ? std::optional<double>(1.96 * std::hypot(*se3, *se2))
+                              : std::nullopt;
+        l3_lo.add(half ? std::optional<double>(*diff - *half) : std::nullopt);
+        l3_hi.add(half ? std::optional<double>(*diff + *half) : std::nullopt);
+      }
     }
     put("l2_profile_argmin_sigma_min", arg_lo.get());
     put("l2_profile_argmin_sigma_max", arg_lo.get() ? arg_hi.get() : std::nullopt);
     put("l2_profile_edge_ratio_min", arg_lo.get() ? edge.get() : std::nullopt);
-    put("l3_minus_l2_profile_max", arg_lo.get() ? l3.get() : std::nullopt);
+    if (arg_lo.get() && l3.get()) {
+      if (l3_lo.get() && l3_hi.get())
+        o.bounded("l3_minus_l2_profile_max", *l3.get(), *l3_lo.get(), *l3_hi.get());
+      else
+        o.metric("l3_minus_l2_profile_max", *l3.get());
+    }
   }
   {  // #27b: the final readout is the best of a model's intermediate readouts (sigma_max 5)
     Fold f;
@@ -419,7 +447,7 @@ Outcome run_table1(const RunContext& ctx) {
       for (const auto L64 : depths) {
         const int L = static_cast<int>(L64);
         const std::string key = cell_key(model, L, column);
-        const TrainSpec ts = train_spec(p, model, L, column);
+        const TrainSpec ts = train_spec(ctx, model, L, column);
         std::optional<TrainedModel> best;
         double best_valid = kInf;
         nlohmann::json seed_rows = nlohmann::json::array();
@@ -477,12 +505,15 @@ Outcome run_table1(const RunContext& ctx) {
                                {"per_layer", sc.per_layer},
                                {"seeds", seed_rows}};
         if (!t.profile_sigmas.empty() && p.i("profile_count") > 0) {
-          std::vector<double> prof;
+          std::vector<double> prof, prof_se;
           for (std::size_t k = 0; k < t.profile_sigmas.size(); ++k) {
             const auto& set = profile_set(k, ts.data.d, ts.data.n);
-            prof.push_back(score_layers(predict_layers(*best, set), L, set).final_adj.mean);
+            const PairedDiff v = score_layers(predict_layers(*best, set), L, set).final_adj;
+            prof.push_back(v.mean);
+            prof_se.push_back(v.se);
           }
           cell["profile"] = prof;
+          cell["profile_se"] = prof_se;
         }
         if (model == "full") {
           cell["dim"] = best->full.dim;

@@ -59,13 +59,18 @@ Outcome run_train(const RunContext& ctx) {
   const auto valid = make_eval_set(spec, stream_seed(ctx.seed, "icl.train.valid"),
                                    static_cast<std::size_t>(p.i("valid_count")));
   std::vector<ModelRun> runs;
-  for (const auto& m : p.strings("models"))
+  for (const auto& m : p.strings("models")) {
     runs.push_back(parse_model(m, p.i("steps"), p.i32("seeds")));
+    runs.back().steps = ctx.scaled(runs.back().steps);  // half-budget runs train half as long
+  }
   double total_steps = 0, done = 0;
   for (const auto& r : runs) total_steps += static_cast<double>(r.steps * r.seeds);
   Outcome o;
   std::map<std::string, double> adjusted;
   nlohmann::json models = nlohmann::json::array();
+  // Negative control of every adjusted-loss bound: predicting 0, scored by the same pipeline.
+  const double zero_adjusted =
+      score_layers(std::vector<double>(eval.size(), 0.0), 1, eval).final_adj.mean;
   for (const auto& r : runs) {
     TrainedModel best;
     double best_valid = std::numeric_limits<double>::infinity();
@@ -103,6 +108,7 @@ Outcome run_train(const RunContext& ctx) {
     const double paper = table1(table_row(r), noise);
     adjusted[r.key] = sc.final_adj.mean;
     o.metric("adjusted_" + r.key, sc.final_adj.mean);
+    o.metric("adjusted_" + r.key + "@zero", zero_adjusted);
     o.metric("se_" + r.key, sc.final_adj.se);
     if (r.seeds > 1) o.seeds("seed_adjusted_" + r.key, seed_eval, Aggregate::Min);
     if (!std::isnan(paper)) o.metric("dev_from_table_" + r.key, sc.final_adj.mean - paper);

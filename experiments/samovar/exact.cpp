@@ -295,6 +295,9 @@ Outcome run_rank_depth(const RunContext& ctx) {
   out.metric("head_dim", d_used);
   // Every path's right factor is q^(1)_i with j <= i <= t, so rank C_{t,j} <= min(d, t-j+1).
   out.metric("max_rank_excess_over_row_bound", max_excess);
+  if (max_layers >= 2)  // how far depth 2 is below min(d, lag + 1) at the measured lag
+    out.metric("rank_deficit_depth2_vs_bound",
+               std::min(static_cast<double>(d_used), static_cast<double>(lag + 1)) - mean_rank[1]);
   out.data["rank_by_depth_and_lag"] = table;
   out.data["lag"] = lag;
   return out;

@@ -1,6 +1,7 @@
 #include "experiments/samovar/train.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <map>
 #include <string>
@@ -67,8 +68,9 @@ void configure_model(const std::string& model, sv::Config& cfg, Hyper& hp) {
     cfg.fixed_qv = true;
     cfg.heads = 1;
     hp.aux_weight = 0;
-  } else if (model == "lintrans") {
+  } else if (model == "lintrans" || model == "lintrans_w8") {
     cfg.arch = sv::Arch::LinTrans;
+    if (model == "lintrans_w8") cfg.input_len = kAuthorsLinTransWindow;
   } else if (model == "samovar_wk") {
     cfg.learned_keys = true;
   } else if (model != "samovar") {
@@ -107,9 +109,14 @@ sv::Config base_config(const Params& prm) {
   return c;
 }
 
-Hyper base_hyper(const Params& prm) {
-  return {prm.i32("epochs"), prm.i32("batch"),    prm.i32("warmup_epochs"),
-          prm.d("lr"),       prm.d("aux_weight"), prm.b("channel_drop")};
+Hyper base_hyper(const RunContext& ctx) {
+  const Params& prm = ctx.params;
+  // A half-budget run halves the epochs and the warm-up with them (same schedule shape).
+  const int epochs = ctx.scaled(prm.i32("epochs"));
+  const int warmup = std::min({prm.i32("warmup_epochs"), ctx.scaled(prm.i32("warmup_epochs")),
+                               epochs - 1});  // rounding must keep warm-up < training
+  return {epochs, prm.i32("batch"), std::max(0, warmup), prm.d("lr"), prm.d("aux_weight"),
+          prm.b("channel_drop")};
 }
 
 double evaluate(const sv::Params& p, const sv::Config& cfg, const std::vector<Example>& data) {
@@ -228,13 +235,14 @@ Trained train_model(const sv::Config& cfg, const Hyper& hp, const std::vector<Ex
 
 namespace {
 
-// In-context lag matrices of a trained model in data space: the Jacobian of the one-step
-// forecast w.r.t. the input x_{L-k}, J_k[c, c'] = d forecast_c / d x_{L-k, c'}, by central
-// differences (for a true VAR predictor J_k = A_k exactly).
-std::vector<MatrixXd> model_lag_jacobians(const sv::Params& p, const sv::Config& cfg,
-                                          const MatrixXd& window, int max_lag) {
+// In-context lag matrices of a one-step forecaster in data space: the Jacobian of the forecast
+// w.r.t. the input x_{L-k}, J_k[c, c'] = d forecast_c / d x_{L-k, c'}, by central differences
+// (for a true VAR predictor J_k = A_k: the oracle control checks exactly this).
+using Forecast = std::function<MatrixXd(const MatrixXd&)>;  // window (L, C) -> (1, C)
+std::vector<MatrixXd> lag_jacobians(const Forecast& forecast, const MatrixXd& window,
+                                    int max_lag) {
   constexpr double kFdStep = 1e-5;  // data units of std ~0.1..1: truncation ~1e-10
-  const int L = static_cast<int>(window.rows()), C = cfg.channels;
+  const int L = static_cast<int>(window.rows()), C = static_cast<int>(window.cols());
   std::vector<MatrixXd> J;
   for (int k = 1; k <= max_lag; ++k) {
     MatrixXd Jk(C, C);
@@ -242,14 +250,29 @@ std::vector<MatrixXd> model_lag_jacobians(const sv::Params& p, const sv::Config&
       MatrixXd up = window, dn = window;
       up(L - k, c2) += kFdStep;
       dn(L - k, c2) -= kFdStep;
-      sv::SampleCache a, b;
-      const MatrixXd fu = sv::forward(p, cfg, up, a, nullptr),
-                     fd = sv::forward(p, cfg, dn, b, nullptr);
-      Jk.col(c2) = ((fu - fd) / (2 * kFdStep)).transpose();
+      Jk.col(c2) = ((forecast(up) - forecast(dn)) / (2 * kFdStep)).transpose();
     }
     J.push_back(std::move(Jk));
   }
   return J;
+}
+
+Forecast model_forecast(const sv::Params& p, const sv::Config& cfg) {
+  return [&p, &cfg](const MatrixXd& w) {
+    sv::SampleCache cache;
+    return MatrixXd(sv::forward(p, cfg, w, cache, nullptr));
+  };
+}
+
+// The oracle: the true VAR predictor sum_k A_k x_{L-k}, through the same Jacobian pipeline.
+Forecast oracle_forecast(const std::vector<MatrixXd>& A) {
+  return [&A](const MatrixXd& w) {
+    const auto L = w.rows();
+    Eigen::VectorXd f = Eigen::VectorXd::Zero(w.cols());
+    for (std::size_t k = 1; k <= A.size(); ++k)
+      f += A[k - 1] * w.row(L - static_cast<Eigen::Index>(k)).transpose();
+    return MatrixXd(f.transpose());
+  };
 }
 
 double correlation(const std::vector<double>& a, const std::vector<double>& b) {
@@ -278,47 +301,70 @@ nlohmann::json matrix_json(const MatrixXd& M) {
   return rows;
 }
 
-// Per lag: relative Frobenius error of the model's Jacobian and of the LS VAR(p_true) fit on the
-// same window vs the true A_k, averaged over samples; pooled entry correlations.
-void lag_recovery(const sv::Params& p, const sv::Config& cfg, const std::vector<Example>& val,
-                  int samples, Outcome& out) {
+// Per lag: relative Frobenius error against the true A_k, averaged over samples, and the pooled
+// entry correlation with the true entries, for the trained model, the least-squares VAR(p_true)
+// on the same window, the untrained model (negative control) and the oracle (positive control:
+// the true predictor through the same Jacobians). Metrics end in `suffix` ("_id": orders seen in
+// training; "" : unseen orders). The gated gap is corr(model) - corr(LS).
+void lag_recovery(const sv::Params& trained, const sv::Params& untrained, const sv::Config& cfg,
+                  const std::vector<Example>& val, int samples, const std::string& suffix,
+                  Outcome& out) {
   const std::size_t n = std::min(val.size(), static_cast<std::size_t>(samples));
-  std::vector<std::vector<MatrixXd>> Jm(n), Jl(n);
+  enum { kModel, kLs, kUntrained, kOracle, kKinds };
+  std::vector<std::array<std::vector<MatrixXd>, kKinds>> J(n);
   parallel_for(n, [&](std::size_t b, std::size_t e) {
     for (std::size_t i = b; i < e; ++i) {
       const int order = static_cast<int>(val[i].A.size());
-      Jm[i] = model_lag_jacobians(p, cfg, val[i].window, order);
-      Jl[i] = fit_var_ls(val[i].window, order).A;
+      J[i][kModel] = lag_jacobians(model_forecast(trained, cfg), val[i].window, order);
+      J[i][kUntrained] = lag_jacobians(model_forecast(untrained, cfg), val[i].window, order);
+      J[i][kOracle] = lag_jacobians(oracle_forecast(val[i].A), val[i].window, order);
+      J[i][kLs] = fit_var_ls(val[i].window, order).A;
     }
   });
   int max_order = 0;
   for (std::size_t i = 0; i < n; ++i)
     max_order = std::max(max_order, static_cast<int>(val[i].A.size()));
-  std::vector<double> true_e, model_e, ls_e;
+  std::array<std::vector<double>, kKinds> entries;
+  std::vector<double> true_e;
   nlohmann::json per_lag = nlohmann::json::array();
   for (int k = 1; k <= max_order; ++k) {
-    double em = 0, el = 0;
+    std::array<double, kKinds> err{};
     int cnt = 0;
     for (std::size_t i = 0; i < n; ++i) {
       if (static_cast<int>(val[i].A.size()) < k) continue;
       const auto ku = static_cast<std::size_t>(k - 1);
       const MatrixXd& A = val[i].A[ku];
-      em += (Jm[i][ku] - A).norm() / A.norm();
-      el += (Jl[i][ku] - A).norm() / A.norm();
       ++cnt;
-      for (Eigen::Index c = 0; c < A.size(); ++c) {
-        true_e.push_back(A(c));
-        model_e.push_back(Jm[i][ku](c));
-        ls_e.push_back(Jl[i][ku](c));
+      for (int kind = 0; kind < kKinds; ++kind) {
+        const MatrixXd& Jk = J[i][static_cast<std::size_t>(kind)][ku];
+        err[static_cast<std::size_t>(kind)] += (Jk - A).norm() / A.norm();
+        for (Eigen::Index c = 0; c < A.size(); ++c)
+          entries[static_cast<std::size_t>(kind)].push_back(Jk(c));
       }
+      for (Eigen::Index c = 0; c < A.size(); ++c) true_e.push_back(A(c));
     }
-    out.metric("rel_err_model_lag" + std::to_string(k), em / cnt);
-    out.metric("rel_err_ls_lag" + std::to_string(k), el / cnt);
-    per_lag.push_back({{"lag", k}, {"model", em / cnt}, {"ls", el / cnt}, {"samples", cnt}});
+    const std::string lag = std::to_string(k) + suffix;
+    out.metric("rel_err_model_lag" + lag, err[kModel] / cnt);
+    out.metric("rel_err_ls_lag" + lag, err[kLs] / cnt);
+    out.metric("rel_err_untrained_lag" + lag, err[kUntrained] / cnt);
+    per_lag.push_back({{"lag", k},
+                       {"model", err[kModel] / cnt},
+                       {"ls", err[kLs] / cnt},
+                       {"untrained", err[kUntrained] / cnt},
+                       {"oracle", err[kOracle] / cnt},
+                       {"zero", 1.0},
+                       {"samples", cnt}});
   }
-  out.metric("corr_model_vs_true", correlation(model_e, true_e));
-  out.metric("corr_ls_vs_true", correlation(ls_e, true_e));
-  out.data["recovery_per_lag"] = per_lag;
+  const double cm = correlation(entries[kModel], true_e), cl = correlation(entries[kLs], true_e);
+  out.metric("corr_model_vs_true" + suffix, cm);
+  out.metric("corr_ls_vs_true" + suffix, cl);
+  out.metric("corr_gap_model_minus_ls" + suffix, cm - cl);
+  out.metric("corr_gap_model_minus_ls" + suffix + "@untrained",
+             correlation(entries[kUntrained], true_e) - cl);
+  out.metric("corr_gap_model_minus_ls" + suffix + "@oracle",
+             correlation(entries[kOracle], true_e) - cl);
+  out.data["recovery_per_lag" + suffix] = per_lag;
+  if (!suffix.empty()) return;
   // The bivariate VAR(3) example: the first validation sample of order 3.
   for (std::size_t i = 0; i < n; ++i)
     if (val[i].A.size() == 3) {
@@ -328,12 +374,29 @@ void lag_recovery(const sv::Params& p, const sv::Config& cfg, const std::vector<
                            {"ls", nlohmann::json::array()}};
       for (std::size_t k = 0; k < 3; ++k) {
         ex["true"].push_back(matrix_json(val[i].A[k]));
-        ex["model"].push_back(matrix_json(Jm[i][k]));
-        ex["ls"].push_back(matrix_json(Jl[i][k]));
+        ex["model"].push_back(matrix_json(J[i][kModel][k]));
+        ex["ls"].push_back(matrix_json(J[i][kLs][k]));
       }
       out.data["var3_example"] = ex;
       break;
     }
+}
+
+// How much of the training signal a few explosive series carry: the fraction of training series
+// whose companion spectral radius is >= 1, and their share of sum |target|^2 (the zero
+// predictor's training loss), which is what dominates an MSE-trained model's gradient.
+void explosive_share(const std::vector<Example>& train, Outcome& out) {
+  double total = 0, explosive = 0, count = 0;
+  for (const auto& ex : train) {
+    const double e = ex.target.squaredNorm();
+    total += e;
+    if (var_spectral_radius(ex.A) >= 1.0) {
+      explosive += e;
+      count += 1;
+    }
+  }
+  out.metric("train_fraction_explosive", count / static_cast<double>(train.size()));
+  out.metric("train_target_energy_share_explosive", total > 0 ? explosive / total : 0.0);
 }
 
 // One-step MSE of the in-context least-squares VAR (order by AIC up to max_order, fitted on the
@@ -390,7 +453,12 @@ Outcome run_generalization(const RunContext& ctx) {
   const auto train = make_split(protocol, true, ctx.seed, prm.i32("train_size"), L);
   const auto val = make_split(protocol, false, ctx.seed, prm.i32("val_size"), L);
   const sv::Config base = base_config(prm);
-  const Hyper hp = base_hyper(prm);
+  // Windows of the authors' LinTrans: the last kAuthorsLinTransWindow steps of the same series.
+  auto crop = [](std::vector<Example> v) {
+    for (auto& ex : v) ex.window = MatrixXd(ex.window.bottomRows(kAuthorsLinTransWindow));
+    return v;
+  };
+  const Hyper hp = base_hyper(ctx);
   Outcome out;
   const auto models = prm.strings("models");
   nlohmann::json curves = nlohmann::json::object();
@@ -403,13 +471,23 @@ Outcome run_generalization(const RunContext& ctx) {
     configure_model(m, cfg, h);
     for (int k = 0; k < seeds; ++k) {
       const std::uint64_t rs = stream_seed(ctx.seed, "replicate", static_cast<std::uint64_t>(k));
-      const Trained tr = train_model(cfg, h, train, val, stream_seed(rs, m),
+      const bool cropped = cfg.input_len != base.input_len;
+      const Trained tr = train_model(cfg, h, cropped ? crop(train) : train,
+                                     cropped ? crop(val) : val, stream_seed(rs, m),
                                      [&](double f) { ctx.progress((done + f) / total, m); });
       if (tr.diverged)
         throw NumericError("samovar_synthetic_var: " + m + " seed " + std::to_string(k) +
                            " diverged at step " + std::to_string(tr.diverged_step));
-      if (m == "samovar" && k == 0 && prm.i32("recovery_samples") > 0)
-        lag_recovery(tr.params, cfg, val, prm.i32("recovery_samples"), out);
+      if (m == "samovar" && k == 0 && prm.i32("recovery_samples") > 0) {
+        Rng init = make_stream(stream_seed(rs, m), "init");  // the trained model's initial state
+        const sv::Params untrained = sv::init_params(cfg, init);
+        const int samples = prm.i32("recovery_samples");
+        lag_recovery(tr.params, untrained, cfg, val, samples, "", out);
+        // Orders seen in training, on fresh series of the training law.
+        const auto seen = make_split(protocol, true, stream_seed(ctx.seed, "recovery.id"),
+                                     samples, L);
+        lag_recovery(tr.params, untrained, cfg, seen, samples, "_id", out);
+      }
       done += 1;
       finals[m].push_back(tr.curve.back());
       curves[m].push_back(tr.curve);
@@ -421,8 +499,28 @@ Outcome run_generalization(const RunContext& ctx) {
   out.metric("val_mse_ls_var", ls);
   out.metric("val_mse_zero_predictor", zero);
   out.metric("val_mse_oracle", oracle);
+  // Excess over the floor as a fraction of the zero predictor's: 0 at the oracle, 1 at x_hat = 0.
+  // A trained model at or above 1 has learned nothing a comparison between models could rest on.
+  std::vector<double> worst(static_cast<std::size_t>(seeds), -INFINITY);
+  for (const auto& [m, mses] : finals) {
+    std::vector<double> frac;
+    for (std::size_t k = 0; k < mses.size(); ++k) {
+      frac.push_back((mses[k] - oracle) / (zero - oracle));
+      worst[k] = std::max(worst[k], frac.back());
+    }
+    out.seeds("excess_fraction_" + m, frac);
+  }
+  out.seeds("excess_fraction_worst_model", worst);
+  out.metric("excess_fraction_worst_model@zero", 1.0);
+  out.metric("excess_fraction_worst_model@oracle", 0.0);
+  if (finals.count("samovar")) {
+    out.metric("excess_fraction_samovar@zero", 1.0);
+    out.metric("excess_fraction_samovar@oracle", 0.0);
+  }
+  explosive_share(train, out);
   paired("samovar", "fixedvar", finals, out);
   paired("samovar", "lintrans", finals, out);
+  paired("samovar", "lintrans_w8", finals, out);
   if (finals.count("samovar")) {
     std::vector<double> ratio;
     for (double v : finals["samovar"]) ratio.push_back(v / ls);

@@ -32,16 +32,19 @@ struct Hyper {
   bool channel_drop = true;
 };
 
-// Model variants by name: "samovar", "fixedvar" (1 head, no auxiliary loss, spec §3.2),
-// "lintrans" (spec §1.12), "samovar_wk" (SAMoVAR with a learned key projection W_k).
+// Model variants by name: "samovar", "fixedvar" (1 head, no auxiliary loss, as the authors'
+// notebook), "lintrans" (the standard pre-norm stack), "lintrans_w8" (LinTrans fed only the last
+// kAuthorsLinTransWindow steps of each window, as in the authors' notebook), "samovar_wk"
+// (SAMoVAR with a learned key projection W_k).
 inline const std::vector<std::string> kModelNames = {"samovar", "fixedvar", "lintrans",
-                                                     "samovar_wk"};
+                                                     "lintrans_w8", "samovar_wk"};
+constexpr int kAuthorsLinTransWindow = 8;
 void configure_model(const std::string& model, samovar::Config& cfg, Hyper& hp);
 
 // Shared model/data schema entries and their reading.
 std::vector<ParamSpec> model_schema();
 samovar::Config base_config(const Params& prm);
-Hyper base_hyper(const Params& prm);
+Hyper base_hyper(const RunContext& ctx);  // epochs and warm-up scaled by ctx.budget
 
 struct Trained {
   samovar::Params params;

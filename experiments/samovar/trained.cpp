@@ -127,12 +127,12 @@ Outcome run_misaligned(const RunContext& ctx) {
   const auto train = make_split(protocol, true, ctx.seed, prm.i32("train_size"), L);
   const auto val = make_split(protocol, false, ctx.seed, prm.i32("val_size"), L);
   const sv::Config base = base_config(prm);
-  const Hyper hp = base_hyper(prm);
+  const Hyper hp = base_hyper(ctx);
   sv::Config cs = base, cl = base;
   Hyper hs = hp, hl = hp;
   configure_model("samovar", cs, hs);
   configure_model("lintrans", cl, hl);
-  std::vector<double> ext, sfz, stg, lfz, lfz_min, ltg, mse_s, mse_l;
+  std::vector<double> ext, sfz, stg, lfz, lfz_min, ltg, mse_s, mse_l, lfz_min_init;
   for (int k = 0; k < seeds; ++k) {
     const std::uint64_t rs = stream_seed(ctx.seed, "replicate", static_cast<std::uint64_t>(k));
     auto prog = [&](int part) {
@@ -143,6 +143,13 @@ Outcome run_misaligned(const RunContext& ctx) {
     if (ts.diverged || tl.diverged)
       throw NumericError("samovar_misaligned: training diverged (seed " + std::to_string(k) + ")");
     const VarResiduals r = var_residuals(ts.params, cs, tl.params, cl, val, prm.i32("samples"));
+    // The same residuals at the models' initial weights: whether misalignment is the
+    // architecture's or training's.
+    Rng init_s = make_stream(stream_seed(rs, "samovar"), "init");
+    Rng init_l = make_stream(stream_seed(rs, "lintrans"), "init");
+    const sv::Params s0 = sv::init_params(cs, init_s), l0 = sv::init_params(cl, init_l);
+    lfz_min_init.push_back(
+        var_residuals(s0, cs, l0, cl, val, prm.i32("samples")).lintrans_frozen_euler_min);
     ext.push_back(r.samovar_extract);
     sfz.push_back(r.samovar_frozen_euler);
     stg.push_back(r.samovar_tangent_euler);
@@ -158,6 +165,10 @@ Outcome run_misaligned(const RunContext& ctx) {
   out.seeds("samovar_tangent_euler_residual", stg);
   out.seeds("lintrans_frozen_qv_euler_residual", lfz);
   out.seeds("lintrans_frozen_qv_euler_residual_min", lfz_min, Aggregate::Min);
+  // Negative control of the LinTrans check: the same residual on SAMoVAR, which is a VAR.
+  out.metric("lintrans_frozen_qv_euler_residual_min@samovar",
+             *std::max_element(sfz.begin(), sfz.end()));
+  out.seeds("lintrans_frozen_qv_euler_residual_min_untrained", lfz_min_init, Aggregate::Min);
   out.seeds("lintrans_tangent_euler_residual", ltg);
   out.seeds("val_mse_samovar", mse_s);
   out.seeds("val_mse_lintrans", mse_l);
@@ -183,7 +194,7 @@ Outcome run_key_ablation(const RunContext& ctx) {
     out.metric(tag + "lr", lrs[li]);
     for (const std::string variant : {"identity", "learned"}) {
       sv::Config cfg = base;
-      Hyper hp = base_hyper(prm);
+      Hyper hp = base_hyper(ctx);
       hp.lr = lrs[li];
       configure_model(variant == "identity" ? "samovar" : "samovar_wk", cfg, hp);
       std::vector<double> mse, gmax, gmean, wnorm, div;

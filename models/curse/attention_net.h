@@ -10,6 +10,7 @@
 // Samples are columns: X is (d, n).
 #include <Eigen/Dense>
 #include <functional>
+#include <vector>
 
 #include "core/rng.h"
 
@@ -62,6 +63,35 @@ Eigen::MatrixXd jacobian_t(const AttnNetParams& p, const AttnNetCache& cache);
 // NTK feature of one scalar weight (the a_r^2 = 1 factor dropped): phi(w; x_i) = x_{i,d} Var.
 // Returns (n). Used by the infinite-width kernel (Gauss-Hermite over w).
 Eigen::VectorXd ntk_feature(double w, const Eigen::MatrixXd& X);
+// The same feature in any real type T (e.g. 150-digit Boost.Multiprecision), computed from the
+// exact double inputs w and x (d): x_d Var_{S(w)}(x) with S = softmax(x_d w x), max-subtracted,
+// two-pass variance. The vectorised double kernels above are its fast twin at machine precision.
+template <class T>
+T ntk_feature_exact(double w, const double* x, Eigen::Index d) {
+  using std::exp;
+  const T xd = x[d - 1], wt = w;
+  std::vector<T> z(static_cast<std::size_t>(d));
+  T zmax = wt * xd * T(x[0]);
+  for (Eigen::Index k = 0; k < d; ++k) {
+    z[static_cast<std::size_t>(k)] = wt * xd * T(x[k]);
+    if (z[static_cast<std::size_t>(k)] > zmax) zmax = z[static_cast<std::size_t>(k)];
+  }
+  T s0 = 0, s1 = 0;
+  for (Eigen::Index k = 0; k < d; ++k) {
+    auto& e = z[static_cast<std::size_t>(k)];
+    e = exp(e - zmax);
+    s0 += e;
+    s1 += e * T(x[k]);
+  }
+  const T mu = s1 / s0;
+  T var = 0;
+  for (Eigen::Index k = 0; k < d; ++k) {
+    const T c = T(x[k]) - mu;
+    var += z[static_cast<std::size_t>(k)] * c * c;
+  }
+  return xd * var / s0;
+}
+
 // Mean over the columns of X of the last-position attention mass S_{r,d}: (m).
 Eigen::VectorXd last_position_mass(const AttnNetParams& p, const Eigen::MatrixXd& X);
 
