@@ -1,5 +1,7 @@
 #include "core/thread_pool.h"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -163,6 +165,17 @@ int default_num_threads() {
     }
     return static_cast<int>(v);
   }
+  // The CPUs this process may use, never the node's total: a Slurm task's allocation, else the
+  // affinity mask (taskset, cgroup cpusets), else every core.
+  if (const char* slurm = std::getenv("SLURM_CPUS_PER_TASK")) {
+    char* end = nullptr;
+    const long v = std::strtol(slurm, &end, 10);
+    if (end != slurm && *end == '\0' && v >= 1 && v <= 1024) return static_cast<int>(v);
+  }
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+    return std::min(1024, CPU_COUNT(&set));
   return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 

@@ -13,7 +13,9 @@ namespace attnlab {
 // number of cores.
 void set_num_threads(int threads);
 int num_threads();
-int default_num_threads();  // what num_threads() is before any set_num_threads call
+// What num_threads() is before any set_num_threads call: $ATTNLAB_THREADS, else
+// $SLURM_CPUS_PER_TASK, else the CPUs in the affinity mask (never the node's total).
+int default_num_threads();
 
 // Runs fn(begin, end) over a partition of [0, n) into at most num_threads() contiguous ranges of
 // at least `grain` indices. Blocks until all ranges are done. Nested calls run serially.

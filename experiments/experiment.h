@@ -108,6 +108,10 @@ struct ExperimentKind {
   std::vector<std::string> metrics;
   // The kind trains a model and scales its training by RunContext::budget.
   bool trained = false;
+  // List parameters a plan may split this kind over, one element of each per unit of work; the
+  // kind must keep finished pieces in the cell store (so a run of the whole reuses them). Empty:
+  // a claim of this kind is one unit.
+  std::vector<std::string> split_over;
 };
 
 // Declarations by kind name: metric patterns, and whether the kind is trained.

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   attnlab::add_synth_command(app);
   attnlab::add_report_command(app);
   attnlab::add_bench_command(app);
+  attnlab::add_plan_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -14,7 +14,8 @@ struct RunOptions {
   std::string profile = "default";
   std::uint64_t seed = 0;
   std::filesystem::path out_dir = "results";
-  bool write = true;     // write results/<profile>/<id>/result.json
+  bool write = true;     // write results/<profile>/<id>/result.json and kept cells
+  bool write_result = true;  // false: keep cells only (a piece of a planned sweep)
   bool progress = true;  // progress on stderr (bar on a terminal, periodic lines otherwise)
   // "key=value" replacements of the profile's parameters (`--set`), validated against the
   // experiment's schema; lists are comma-separated ("depths=1,2,3"). The result file records

@@ -39,6 +39,8 @@ TEST_P(ClaimSmoke, ReachesExpectedVerdictWithSameBitsOnOneAndTwoThreads) {
   const ClaimResult two = run_claim(claim, opt);
   EXPECT_EQ(two.verdict, claim.expected_at("smoke"))
       << claim.id << " (seed 0): " << two.json["checks"].dump(1);
+  EXPECT_TRUE(two.json["undeclared_metrics"].empty())
+      << claim.id << " emits metrics its kind does not declare: " << two.json["undeclared_metrics"];
   EXPECT_TRUE(two.controls_ok) << claim.id << ": a check passes on a negative control or fails "
                                << "on a positive one: " << two.json["checks"].dump(1);
   set_num_threads(1);

@@ -9,6 +9,7 @@
 #include "core/io.h"
 #include "core/thread_pool.h"
 #include "experiments/cli/commands.h"
+#include "experiments/plan.h"
 #include "experiments/runner.h"
 
 namespace attnlab {
@@ -162,10 +163,27 @@ void add_list_command(CLI::App& app) {
 
 void add_run_command(CLI::App& app) {
   auto a = std::make_shared<RunArgs>();
+  auto plan = std::make_shared<std::string>();
+  auto index = std::make_shared<std::size_t>(0);
+  auto count = std::make_shared<std::size_t>(1);
   auto* cmd = app.add_subcommand("run", "run claims and write their result files");
-  cmd->add_option("claims", a->claims, "claim ids or prefixes (e.g. icl, curse.e3)")->required();
+  cmd->add_option("claims", a->claims, "claim ids or prefixes (e.g. icl, curse.e3)");
   add_run_options(cmd, *a);
-  cmd->callback([a] {
+  auto* plan_opt = cmd->add_option("--plan", *plan, "run units of a plan (attnlab plan) instead");
+  cmd->add_option("--index", *index, "first unit of the plan to run (from 0)")->needs(plan_opt);
+  cmd->add_option("--count", *count, "number of units to run from --index")
+      ->needs(plan_opt)
+      ->check(CLI::Range(static_cast<std::size_t>(1), static_cast<std::size_t>(1) << 40));
+  cmd->callback([a, plan, index, count] {
+    if (!plan->empty()) {
+      if (!a->claims.empty())
+        throw InputError("run: give claims or --plan, not both (the plan names its claims)");
+      if (a->threads > 0) set_num_threads(a->threads);
+      run_plan_units(read_plan(*plan), *index, *count, true);
+      return;
+    }
+    if (a->claims.empty())
+      throw InputError("run: name at least one claim (see `attnlab list`) or give --plan");
     if (!all_ok(run_selected(*a, false))) throw CLI::RuntimeError(1);
   });
 }

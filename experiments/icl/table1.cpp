@@ -583,7 +583,7 @@ std::optional<double> table1_excess(const std::string& model, int L, const std::
 }
 
 std::vector<ExperimentKind> table1_experiments() {
-  return {
+  std::vector<ExperimentKind> kinds = {
       {"icl_table1",
        "Table 1 as a sweep of cells (model, depth, noise column), best of seeds, with the ridge "
        "baselines on the same sequences; resumable, and a subset runs with --set",
@@ -597,6 +597,10 @@ std::vector<ExperimentKind> table1_experiments() {
         p_int("profile_count", 0, 10000000).optional(0),
         p_int("constrr_grid", 2, 10000).optional(81), p_int("tunedrr_grid", 2, 1000).optional(26)},
        run_table1}};
+  // A plan splits a sweep into one unit per cell: each unit runs with one model, depth and
+  // column, keeps its runs in the cell store, and the merge re-scores them all.
+  kinds.front().split_over = {"models", "depths", "columns"};
+  return kinds;
 }
 
 }  // namespace attnlab::icl
