@@ -181,7 +181,8 @@ def table(res):
 
 BASIS = {"paper": "the paper's own statement", "reading": "our reading of an informal statement of "
          "the paper", "project": "our own finding about an architecture or protocol (not the paper's)"}
-ORIGIN = {"paper": "the paper's", "derived": "derived from the paper's math", "proposed": "proposed by us"}
+ORIGIN = {"paper": "stated by the paper", "derived": "derived from the paper's math",
+          "proposed": "proposed by us"}
 
 
 def check_rows(r):
@@ -241,7 +242,7 @@ def claim_section(r, figs):
 
 def evidence(checks):
     return "; ".join(f'`{k["metric"]}` = {fmt(k["value"])} against {k["op"]} {fmt(k["threshold"])} '
-                     f'({ORIGIN.get(k.get("origin"), "?")} threshold)' for k in checks)
+                     f'(threshold {ORIGIN.get(k.get("origin"), "?")})' for k in checks)
 
 
 def findings(results):
