@@ -45,7 +45,7 @@ struct NumTraits<attnlab::Extended> : GenericNumTraits<attnlab::Extended> {
 namespace attnlab {
 
 struct SpectrumBounds {
-  double ratio = 0;      // computed lambda_min / lambda_max
+  double ratio = 0;       // computed lambda_min / lambda_max
   double lo = 0, hi = 0;  // ratio -+ 10 (n + p) eps: the true ratio lies in [lo, hi]
   double lambda_min = 0, lambda_max = 0;  // absolute (as doubles; lambda_min may underflow to 0
                                           // only below 1e-308, far beyond what is used here)

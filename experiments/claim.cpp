@@ -97,7 +97,8 @@ Check parse_check(const nlohmann::json& j, const std::string& where,
   c.why = get_string(j, "why", where);
   c.origin = get_choice(j, "origin", kOrigins, where);
   if (j.contains("power")) {
-    if (!j.at("power").is_boolean()) throw InputError(where + ": key 'power' must be true or false");
+    if (!j.at("power").is_boolean())
+      throw InputError(where + ": key 'power' must be true or false");
     c.power = j.at("power").get<bool>();
   }
   if (j.contains("controls")) {
@@ -222,7 +223,6 @@ Claim parse_claim(const nlohmann::json& j, const fs::path& file) {
                      "' must start with '" + paper->prefix + ".'");
   }
 
-
   const ExperimentKind& kind = c.kind();
   const auto& profiles = j.at("profiles");
   check_keys(profiles, {"smoke", "default"}, {"full"}, where + ": profiles");
@@ -274,7 +274,8 @@ Claim parse_claim(const nlohmann::json& j, const fs::path& file) {
   auto declared = [&](const std::string& metric, const std::string& what) {
     if (!kind_declares(kind, metric))
       throw InputError(where + ": " + what + " names metric '" + metric + "', which experiment '" +
-                       c.experiment + "' does not compute (its metrics are declared in "
+                       c.experiment +
+                       "' does not compute (its metrics are declared in "
                        "experiments/<paper>/metric_names.cpp)");
   };
   for (std::size_t i = 0; i < c.checks.size(); ++i) {

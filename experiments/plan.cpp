@@ -48,9 +48,14 @@ const Claim& find_claim(const std::vector<Claim>& all, const std::string& id) {
 }  // namespace
 
 nlohmann::json PlanUnit::json() const {
-  return {{"id", id},     {"claim", claim},         {"profile", profile},
-          {"seed", seed}, {"overrides", overrides}, {"unit", unit},
-          {"out", out.string()}, {"code", code}};
+  return {{"id", id},
+          {"claim", claim},
+          {"profile", profile},
+          {"seed", seed},
+          {"overrides", overrides},
+          {"unit", unit},
+          {"out", out.string()},
+          {"code", code}};
 }
 
 fs::path PlanUnit::done_file() const { return out / profile / claim / "units" / (id + ".json"); }
@@ -138,6 +143,17 @@ std::vector<PlanUnit> read_plan(const fs::path& path) {
 
 namespace {
 
+// Options of a claim run for a plan unit: its profile, seed, results folder and user overrides.
+RunOptions unit_options(const PlanUnit& u, bool progress) {
+  RunOptions opt;
+  opt.profile = u.profile;
+  opt.seed = u.seed;
+  opt.out_dir = u.out;
+  opt.progress = progress;
+  opt.overrides = u.overrides;
+  return opt;
+}
+
 void check_code(const PlanUnit& u, const std::string& code) {
   if (u.code != code)
     throw InputError("plan unit " + u.id + " was planned by code " + u.code + ", this is " + code +
@@ -162,11 +178,7 @@ int run_plan_units(const std::vector<PlanUnit>& units, std::size_t first, std::s
       std::printf("unit %zu %s: done already\n", i, u.id.c_str());
       continue;
     }
-    RunOptions opt;
-    opt.profile = u.profile;
-    opt.seed = u.seed;
-    opt.out_dir = u.out;
-    opt.progress = progress;
+    RunOptions opt = unit_options(u, progress);
     opt.overrides = joined(u.overrides, u.unit);
     opt.write_result = u.unit.empty();  // a piece of a sweep keeps cells, not a partial result
     const auto t0 = std::chrono::steady_clock::now();
@@ -195,9 +207,8 @@ MergeResult merge_plan(const std::vector<PlanUnit>& units, bool progress) {
   std::map<std::string, std::size_t> index;
   for (const auto& u : units) {
     check_code(u, code);
-    const std::string key = nlohmann::json({u.claim, u.profile, u.seed, u.overrides,
-                                            u.out.string()})
-                                .dump();
+    const std::string key =
+        nlohmann::json({u.claim, u.profile, u.seed, u.overrides, u.out.string()}).dump();
     if (!index.count(key)) {
       index[key] = groups.size();
       groups.emplace_back();
@@ -220,12 +231,7 @@ MergeResult merge_plan(const std::vector<PlanUnit>& units, bool progress) {
       m.incomplete.push_back(u0.claim + ": incomplete, missing units " + missing);
       continue;
     }
-    RunOptions opt;
-    opt.profile = u0.profile;
-    opt.seed = u0.seed;
-    opt.out_dir = u0.out;
-    opt.progress = progress;
-    opt.overrides = u0.overrides;
+    const RunOptions opt = unit_options(u0, progress);
     if (g.size() == 1 && u0.unit.empty()) {  // a whole claim: its unit wrote the result
       const fs::path path = u0.out / u0.profile / u0.claim / "result.json";
       const nlohmann::json j = read_json_file(path);
@@ -249,15 +255,15 @@ MergeResult merge_plan(const std::vector<PlanUnit>& units, bool progress) {
   return m;
 }
 
-SbatchScript slurm_script(const fs::path& plan, std::size_t units, int per_task,
-                          int max_parallel, const std::string& time, const std::string& partition,
+SbatchScript slurm_script(const fs::path& plan, std::size_t units, int per_task, int max_parallel,
+                          const std::string& time, const std::string& partition,
                           const fs::path& exe, int max_array) {
   if (per_task < 1) throw InputError("--per-task must be at least 1");
   if (max_parallel < 0) throw InputError("--max-parallel must be 0 (no limit) or more");
   const fs::path plan_abs = fs::absolute(plan).lexically_normal();
   const fs::path logs = plan_abs.parent_path() / "logs";
-  const std::size_t tasks = (units + static_cast<std::size_t>(per_task) - 1) /
-                            static_cast<std::size_t>(per_task);
+  const std::size_t tasks =
+      (units + static_cast<std::size_t>(per_task) - 1) / static_cast<std::size_t>(per_task);
   std::ostringstream s;
   s << "#!/bin/bash\n"
     << "# attnlab job array: " << units << " units of " << plan_abs.string() << ", " << per_task

@@ -43,8 +43,8 @@ int run_plan_units(const std::vector<PlanUnit>& units, std::size_t first, std::s
                    bool progress);
 
 struct MergeResult {
-  std::vector<ClaimResult> results;        // claims whose units are all done
-  std::vector<std::string> incomplete;     // "claim: missing units id (--set ...), ..."
+  std::vector<ClaimResult> results;     // claims whose units are all done
+  std::vector<std::string> incomplete;  // "claim: missing units id (--set ...), ..."
 };
 // For every claim of the plan whose units are all done: runs it once more over the whole (every
 // piece comes from the cell store) and writes its result file. Claims with missing units are

@@ -245,7 +245,8 @@ namespace {
 // interval the experiment stated (Outcome::bounded); none for other metrics.
 std::optional<std::pair<double, double>> mean_interval(const Outcome& o, const std::string& m) {
   if (o.intervals().contains(m))
-    return std::make_pair(o.intervals().at(m)[0].get<double>(), o.intervals().at(m)[1].get<double>());
+    return std::make_pair(o.intervals().at(m)[0].get<double>(),
+                          o.intervals().at(m)[1].get<double>());
   const auto& ps = o.per_seed();
   if (!ps.contains(m)) return std::nullopt;
   const auto& rec = ps.at(m);
@@ -275,9 +276,11 @@ Evaluation evaluate(const Claim& claim, const std::string& profile, const Outcom
   Evaluation e;
   for (const auto& c : claim.checks) {
     if (!c.applies(profile)) continue;
-    nlohmann::json rec = {{"metric", c.metric},      {"op", c.op},
+    nlohmann::json rec = {{"metric", c.metric},
+                          {"op", c.op},
                           {"threshold", c.threshold.at(profile)},
-                          {"origin", c.origin},      {"why", c.why}};
+                          {"origin", c.origin},
+                          {"why", c.why}};
     if (!o.has(c.metric)) {
       if (o.incomplete_reason().empty())
         throw std::logic_error(claim.file.string() + ": check metric '" + c.metric +
@@ -298,7 +301,8 @@ Evaluation evaluate(const Claim& claim, const std::string& profile, const Outcom
     rec["decided_on"] = interval ? "interval" : "value";
     if (interval) rec["interval"] = {interval->first, interval->second};
     rec["decision"] = decision_name(d);
-    rec["pass"] = d == Decision::Undecided ? nlohmann::json(nullptr) : nlohmann::json(d == Decision::Pass);
+    rec["pass"] =
+        d == Decision::Undecided ? nlohmann::json(nullptr) : nlohmann::json(d == Decision::Pass);
     if (half && half->has(c.metric)) {
       const Decision dh = decide(c, profile, half->get(c.metric), mean_interval(*half, c.metric));
       rec["value_half_budget"] = half->get(c.metric);
@@ -390,9 +394,9 @@ ClaimResult run_claim(const Claim& claim, const RunOptions& options) {
   r.expected = expected;
   const std::string whole = combine(e.decisions, e.power);
   r.verdict = expected == "measured" ? "measured"
-              : !e.computed_all            ? "incomplete"
-              : half                       ? stable_verdict(verdict_half, whole)
-                                           : whole;
+              : !e.computed_all      ? "incomplete"
+              : half                 ? stable_verdict(verdict_half, whole)
+                                     : whole;
   r.controls_ok = e.controls_ok;
   r.ok = r.verdict == r.expected && r.controls_ok;
   r.seconds = seconds;

@@ -14,9 +14,9 @@ struct RunOptions {
   std::string profile = "default";
   std::uint64_t seed = 0;
   std::filesystem::path out_dir = "results";
-  bool write = true;     // write results/<profile>/<id>/result.json and kept cells
+  bool write = true;         // write results/<profile>/<id>/result.json and kept cells
   bool write_result = true;  // false: keep cells only (a piece of a planned sweep)
-  bool progress = true;  // progress on stderr (bar on a terminal, periodic lines otherwise)
+  bool progress = true;      // progress on stderr (bar on a terminal, periodic lines otherwise)
   // "key=value" replacements of the profile's parameters (`--set`), validated against the
   // experiment's schema; lists are comma-separated ("depths=1,2,3"). The result file records
   // the resolved configuration.
@@ -25,8 +25,8 @@ struct RunOptions {
 
 struct ClaimResult {
   std::string id, verdict, expected;
-  bool ok = false;           // verdict == expected and every control behaved
-  bool controls_ok = true;   // no check passed on a negative control or failed on a positive one
+  bool ok = false;          // verdict == expected and every control behaved
+  bool controls_ok = true;  // no check passed on a negative control or failed on a positive one
   double seconds = 0;
   std::string headline;
   double headline_value = 0;

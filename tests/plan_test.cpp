@@ -84,8 +84,8 @@ TEST(Plan, ShardsThenMergeEqualOneLocalRunAndMissingUnitsAreNamed) {
 }
 
 TEST(Plan, SlurmArraysSplitAtMaxArraySize) {
-  const SbatchScript s = slurm_script("/tmp/p/plan.jsonl", 2500, 1, 8, "01:00:00", "debug",
-                                      "/usr/bin/attnlab");
+  const SbatchScript s =
+      slurm_script("/tmp/p/plan.jsonl", 2500, 1, 8, "01:00:00", "debug", "/usr/bin/attnlab");
   ASSERT_EQ(s.submit.size(), 3u);
   EXPECT_EQ(s.submit[0], "sbatch --array=0-1000%8 --export=ALL,ATTNLAB_ARRAY_OFFSET=0");
   EXPECT_EQ(s.submit[1], "sbatch --array=0-1000%8 --export=ALL,ATTNLAB_ARRAY_OFFSET=1001");

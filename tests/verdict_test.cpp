@@ -144,8 +144,8 @@ CliRun run_cli(const std::string& args, const fs::path& claims) {
       fs::temp_directory_path() / ("attnlab_verdict_test_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   const std::string cmd = "ATTNLAB_CLAIMS_DIR='" + claims.string() + "' '" +
-                          std::string(ATTNLAB_EXE) + "' " + args + " >'" +
-                          (dir / "out").string() + "' 2>'" + (dir / "err").string() + "'";
+                          std::string(ATTNLAB_EXE) + "' " + args + " >'" + (dir / "out").string() +
+                          "' 2>'" + (dir / "err").string() + "'";
   const int raw = std::system(cmd.c_str());
   CliRun r;
   r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
@@ -180,8 +180,7 @@ TEST(ClaimBasis, CliCheckPassingOnItsNegativeControlMakesVerifyExit1) {
   EXPECT_EQ(r.status, 0) << r.out << r.err;
   // A threshold so loose that the control passes too: the check is vacuous.
   j["checks"][0]["threshold"] = 1.5;
-  r = run_cli("verify icl --profile smoke --out '" + out.string() + "'",
-              claims_with(j, "vacuous"));
+  r = run_cli("verify icl --profile smoke --out '" + out.string() + "'", claims_with(j, "vacuous"));
   EXPECT_EQ(r.status, 1) << r.out << r.err;
   EXPECT_NE(r.out.find("VACUOUS"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("quadratic_feature"), std::string::npos) << r.out;

@@ -31,8 +31,9 @@ void add_plan_commands(CLI::App& app) {
     };
     auto a = std::make_shared<Args>();
     auto* cmd = app.add_subcommand(
-        "plan", "write the independent units of work of claims (one per Table 1 cell, else one "
-                "per claim) as JSON lines, for `attnlab run --plan`");
+        "plan",
+        "write the independent units of work of claims (one per Table 1 cell, else one "
+        "per claim) as JSON lines, for `attnlab run --plan`");
     cmd->add_option("claims", a->claims, "claim ids or prefixes")->required();
     cmd->add_option("--profile", a->profile, "smoke, default or full")
         ->check(CLI::IsMember({"smoke", "default", "full"}));
@@ -51,8 +52,9 @@ void add_plan_commands(CLI::App& app) {
   {
     auto plan = std::make_shared<std::string>();
     auto* cmd = app.add_subcommand(
-        "merge", "assemble the results of a plan's claims from their finished units; names "
-                 "missing units (exit 1)");
+        "merge",
+        "assemble the results of a plan's claims from their finished units; names "
+        "missing units (exit 1)");
     cmd->add_option("plan", *plan, "plan file")->required();
     cmd->callback([plan] {
       const MergeResult m = merge_plan(read_plan(*plan), true);
@@ -75,7 +77,8 @@ void add_plan_commands(CLI::App& app) {
     auto* cmd = app.add_subcommand(
         "slurm", "write a Slurm job-array script that runs a plan, and print its sbatch lines");
     cmd->add_option("plan", a->plan, "plan file")->required();
-    cmd->add_option("--per-task", a->per_task, "units per array task")->check(CLI::Range(1, 1000000));
+    cmd->add_option("--per-task", a->per_task, "units per array task")
+        ->check(CLI::Range(1, 1000000));
     cmd->add_option("--max-parallel", a->max_parallel, "array tasks running at once (0: no limit)")
         ->check(CLI::Range(0, 1000000));
     cmd->add_option("--time", a->time, "time limit per task (Slurm format, e.g. 02:00:00)");

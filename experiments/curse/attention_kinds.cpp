@@ -148,10 +148,12 @@ Outcome run_e3(const RunContext& ctx) {
   // the zero predictor").
   double zero_over_lin = INFINITY, lin_over_zero = INFINITY;
   for (const auto& g : groups(sw)) {
-    zero_over_lin = std::min(
-        zero_over_lin, median(collect(g, [](const RunRecord& r) { return r.ood_zero / r.ood_lin; })));
-    lin_over_zero = std::min(
-        lin_over_zero, median(collect(g, [](const RunRecord& r) { return r.ood_lin / r.ood_zero; })));
+    zero_over_lin =
+        std::min(zero_over_lin,
+                 median(collect(g, [](const RunRecord& r) { return r.ood_zero / r.ood_lin; })));
+    lin_over_zero =
+        std::min(lin_over_zero,
+                 median(collect(g, [](const RunRecord& r) { return r.ood_lin / r.ood_zero; })));
     for (const auto& ck : g.runs.front()->checkpoints) {
       const int t = ck.t;
       const double ratio =

@@ -241,7 +241,8 @@ Outcome run_kernel(const RunContext& ctx) {
         ctx.progress(0.5 + 0.5 * done++ / jobs, v + " n=" + std::to_string(n) + " (150 digits)");
         const std::uint64_t seed =
             stream_seed(ctx.seed, "replicate", static_cast<std::uint64_t>(k));
-        const ExtendedRun r = extended_spectrum(spec, static_cast<int>(n), P.i32("m_extended"), seed);
+        const ExtendedRun r =
+            extended_spectrum(spec, static_cast<int>(n), P.i32("m_extended"), seed);
         if (r.ext.ratio < worst_ext.ratio) worst_ext = r.ext;
         if (r.dbl.ratio < worst_dbl.ratio) worst_dbl = r.dbl;
         if (r.ext.lo > 0) {  // Thm 5.2(a)'s requirements at this lambda (eta = 0.5 / lambda_max)
@@ -264,8 +265,9 @@ Outcome run_kernel(const RunContext& ctx) {
   }
   out.bounded("lambda_ratio_min_extended", worst_ext.ratio, worst_ext.lo, worst_ext.hi);
   out.bounded("lambda_ratio_min_extended@double", worst_dbl.ratio, worst_dbl.lo, worst_dbl.hi);
-  const SpectrumBounds g = gaussian_control(static_cast<int>(*std::max_element(ns_ext.begin(), ns_ext.end())),
-                                            P.i32("m_extended") / 2, ctx.seed);
+  const SpectrumBounds g =
+      gaussian_control(static_cast<int>(*std::max_element(ns_ext.begin(), ns_ext.end())),
+                       P.i32("m_extended") / 2, ctx.seed);
   out.bounded("lambda_ratio_min_extended@gaussian_features", g.ratio, g.lo, g.hi);
   out.metric("log10_steps_required_max", steps_log10);
   out.metric("log10_width_required_min_max", width_log10);
@@ -295,8 +297,8 @@ std::vector<ExperimentKind> convergence_experiments() {
         p_int("m", 2, 65536), p_int("seeds", 1, 100),
         p_ints("ns_extended", 2, 96).describe("n of the 150-digit spectra (cost ~ n m)"),
         p_int("m_extended", 2, 8192).describe("width of the 150-digit spectra (even)"),
-        p_int("seeds_extended", 1, 20), p_int("n_realistic", 2, 100000),
-        p_int("m_train", 2, 65536), p_int("steps", 1, 1000000), p_int("seeds_train", 1, 100),
+        p_int("seeds_extended", 1, 20), p_int("n_realistic", 2, 100000), p_int("m_train", 2, 65536),
+        p_int("steps", 1, 1000000), p_int("seeds_train", 1, 100),
         p_real("gamma", 0, 0.999).optional(0.5), p_real("sigma", 0, 10).optional(0.01)},
        run_kernel},
   };

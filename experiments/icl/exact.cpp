@@ -179,9 +179,9 @@ MomentumErrors momentum_errors(const RunContext& ctx, MomentumForm form) {
       const Eigen::Vector4d w(om[us(l)].xx, om[us(l)].xy, om[us(l)].yx, om[us(l)].yy);
       const auto st = momentum_step(rec[us(l)], w, Sigma, w_star, rho, form);
       const Eigen::Map<const VectorXd> alpha(dc.alpha.data() + us(l * d), d);
-      e.stats = std::max({e.stats,
-                          (st.alpha - alpha).cwiseAbs().maxCoeff() / alpha.cwiseAbs().maxCoeff(),
-                          std::abs(st.lambda - dc.lambda[us(l)]) / dc.lambda[us(l)]});
+      e.stats =
+          std::max({e.stats, (st.alpha - alpha).cwiseAbs().maxCoeff() / alpha.cwiseAbs().maxCoeff(),
+                    std::abs(st.lambda - dc.lambda[us(l)]) / dc.lambda[us(l)]});
       const auto& nx = rec[us(l + 1)];
       const double eu = (st.u_next - nx.u).cwiseAbs().maxCoeff() / nx.u.cwiseAbs().maxCoeff();
       const double ew = (st.w_next - nx.w).cwiseAbs().maxCoeff() / nx.w.cwiseAbs().maxCoeff();

@@ -142,22 +142,14 @@ struct Table {
     const auto& b = it->second;
     return which == "constrr" ? b.constrr.mean : which == "adarr" ? b.adarr.mean : b.tunedrr.mean;
   }
-  // The per-variance profile value of a cell at sigma, when it was evaluated there.
-  std::optional<double> profile(const std::string& m, int L, const std::string& c,
-                                double sigma) const {
+  // The per-variance profile value of a cell at sigma (field "profile"), or its standard error
+  // over the profile's sequences ("profile_se"; absent in cells kept before it was recorded).
+  std::optional<double> profile(const std::string& m, int L, const std::string& c, double sigma,
+                                const char* field = "profile") const {
     const auto* x = cell(m, L, c);
-    if (!x || !x->contains("profile")) return std::nullopt;
+    if (!x || !x->contains(field)) return std::nullopt;
     for (std::size_t k = 0; k < profile_sigmas.size(); ++k)
-      if (std::abs(profile_sigmas[k] - sigma) < 1e-12) return x->at("profile")[k].get<double>();
-    return std::nullopt;
-  }
-  // Its standard error over the profile's sequences (cells kept before it was recorded: none).
-  std::optional<double> profile_se(const std::string& m, int L, const std::string& c,
-                                   double sigma) const {
-    const auto* x = cell(m, L, c);
-    if (!x || !x->contains("profile_se")) return std::nullopt;
-    for (std::size_t k = 0; k < profile_sigmas.size(); ++k)
-      if (std::abs(profile_sigmas[k] - sigma) < 1e-12) return x->at("profile_se")[k].get<double>();
+      if (std::abs(profile_sigmas[k] - sigma) < 1e-12) return x->at(field)[k].get<double>();
     return std::nullopt;
   }
 };
@@ -334,11 +326,11 @@ void derived_metrics(const Table& t, Outcome& o) {
       for (double s : t.profile_sigmas) {
         if (s > 5) continue;
         const auto diff = minus(t.profile(m, 3, "u5", s), t.profile(m, 2, "u5", s));
-        const auto se3 = t.profile_se(m, 3, "u5", s), se2 = t.profile_se(m, 2, "u5", s);
+        const auto se3 = t.profile(m, 3, "u5", s, "profile_se"),
+                   se2 = t.profile(m, 2, "u5", s, "profile_se");
         l3.add(diff);
-        const auto half = diff && se3 && se2
-                              ? std::optional<double>(1.96 * std::hypot(*se3, *se2))
-                              : std::nullopt;
+        const auto half = diff && se3 && se2 ? std::optional<double>(1.96 * std::hypot(*se3, *se2))
+                                             : std::nullopt;
         l3_lo.add(half ? std::optional<double>(*diff - *half) : std::nullopt);
         l3_hi.add(half ? std::optional<double>(*diff + *half) : std::nullopt);
       }

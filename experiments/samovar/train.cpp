@@ -115,8 +115,8 @@ Hyper base_hyper(const RunContext& ctx) {
   const int epochs = ctx.scaled(prm.i32("epochs"));
   const int warmup = std::min({prm.i32("warmup_epochs"), ctx.scaled(prm.i32("warmup_epochs")),
                                epochs - 1});  // rounding must keep warm-up < training
-  return {epochs, prm.i32("batch"), std::max(0, warmup), prm.d("lr"), prm.d("aux_weight"),
-          prm.b("channel_drop")};
+  return {epochs,      prm.i32("batch"),    std::max(0, warmup),
+          prm.d("lr"), prm.d("aux_weight"), prm.b("channel_drop")};
 }
 
 double evaluate(const sv::Params& p, const sv::Config& cfg, const std::vector<Example>& data) {
@@ -239,8 +239,7 @@ namespace {
 // w.r.t. the input x_{L-k}, J_k[c, c'] = d forecast_c / d x_{L-k, c'}, by central differences
 // (for a true VAR predictor J_k = A_k: the oracle control checks exactly this).
 using Forecast = std::function<MatrixXd(const MatrixXd&)>;  // window (L, C) -> (1, C)
-std::vector<MatrixXd> lag_jacobians(const Forecast& forecast, const MatrixXd& window,
-                                    int max_lag) {
+std::vector<MatrixXd> lag_jacobians(const Forecast& forecast, const MatrixXd& window, int max_lag) {
   constexpr double kFdStep = 1e-5;  // data units of std ~0.1..1: truncation ~1e-10
   const int L = static_cast<int>(window.rows()), C = static_cast<int>(window.cols());
   std::vector<MatrixXd> J;
@@ -472,9 +471,9 @@ Outcome run_generalization(const RunContext& ctx) {
     for (int k = 0; k < seeds; ++k) {
       const std::uint64_t rs = stream_seed(ctx.seed, "replicate", static_cast<std::uint64_t>(k));
       const bool cropped = cfg.input_len != base.input_len;
-      const Trained tr = train_model(cfg, h, cropped ? crop(train) : train,
-                                     cropped ? crop(val) : val, stream_seed(rs, m),
-                                     [&](double f) { ctx.progress((done + f) / total, m); });
+      const Trained tr =
+          train_model(cfg, h, cropped ? crop(train) : train, cropped ? crop(val) : val,
+                      stream_seed(rs, m), [&](double f) { ctx.progress((done + f) / total, m); });
       if (tr.diverged)
         throw NumericError("samovar_synthetic_var: " + m + " seed " + std::to_string(k) +
                            " diverged at step " + std::to_string(tr.diverged_step));
@@ -484,8 +483,8 @@ Outcome run_generalization(const RunContext& ctx) {
         const int samples = prm.i32("recovery_samples");
         lag_recovery(tr.params, untrained, cfg, val, samples, "", out);
         // Orders seen in training, on fresh series of the training law.
-        const auto seen = make_split(protocol, true, stream_seed(ctx.seed, "recovery.id"),
-                                     samples, L);
+        const auto seen =
+            make_split(protocol, true, stream_seed(ctx.seed, "recovery.id"), samples, L);
         lag_recovery(tr.params, untrained, cfg, seen, samples, "_id", out);
       }
       done += 1;
