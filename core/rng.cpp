@@ -4,6 +4,9 @@
 #include <boost/random/normal_distribution.hpp>
 #include <boost/random/uniform_int_distribution.hpp>
 #include <boost/random/uniform_real_distribution.hpp>
+#include <cmath>
+#include <stdexcept>
+#include <string>
 
 namespace attnlab {
 
@@ -34,10 +37,20 @@ Rng make_stream(std::uint64_t seed, std::string_view name, std::uint64_t index) 
 double normal(Rng& rng) { return boost::random::normal_distribution<double>(0.0, 1.0)(rng); }
 
 double uniform(Rng& rng, double lo, double hi) {
+  // Boost redraws until the result is < hi, so lo == hi, lo > hi, a NaN bound or an infinite
+  // width would loop forever. lo == hi returns lo without a draw; no existing output changes,
+  // since such calls never returned before.
+  if (lo == hi) return lo;
+  if (!(lo < hi) || !std::isfinite(hi - lo))
+    throw std::invalid_argument("uniform(lo, hi) needs finite lo <= hi, got lo = " +
+                                std::to_string(lo) + ", hi = " + std::to_string(hi));
   return boost::random::uniform_real_distribution<double>(lo, hi)(rng);
 }
 
 std::int64_t uniform_int(Rng& rng, std::int64_t lo, std::int64_t hi) {
+  if (lo > hi)
+    throw std::invalid_argument("uniform_int(lo, hi) needs lo <= hi, got lo = " +
+                                std::to_string(lo) + ", hi = " + std::to_string(hi));
   return boost::random::uniform_int_distribution<std::int64_t>(lo, hi)(rng);
 }
 

@@ -22,9 +22,12 @@ std::uint64_t fnv1a64(std::string_view s);
 std::uint64_t stream_seed(std::uint64_t seed, std::string_view name, std::uint64_t index = 0);
 Rng make_stream(std::uint64_t seed, std::string_view name, std::uint64_t index = 0);
 
-double normal(Rng& rng);                                               // N(0, 1)
-double uniform(Rng& rng, double lo, double hi);                        // U[lo, hi)
-std::int64_t uniform_int(Rng& rng, std::int64_t lo, std::int64_t hi);  // inclusive [lo, hi]
+double normal(Rng& rng);  // N(0, 1)
+// U[lo, hi); returns lo without a draw when lo == hi. Throws std::invalid_argument (a caller's
+// bug, not user input) when lo > hi, a bound is NaN or hi - lo is not finite.
+double uniform(Rng& rng, double lo, double hi);
+// Inclusive [lo, hi]; throws std::invalid_argument when lo > hi.
+std::int64_t uniform_int(Rng& rng, std::int64_t lo, std::int64_t hi);
 bool bernoulli(Rng& rng, double p);
 
 }  // namespace attnlab

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/io.h"
+#include "core/strict_json.h"
 #include "experiments/registry.h"
 
 namespace attnlab {
@@ -230,7 +231,7 @@ Claim parse_claim(const nlohmann::json& j, const fs::path& file) {
   for (const auto& p : kProfiles) {
     if (!profiles.contains(p)) continue;
     names.push_back(p);
-    c.profiles.emplace(p, Params(profiles.at(p), kind.params, where + ": profiles." + p));
+    c.profiles.emplace(p, validated_params(kind, profiles.at(p), where + ": profiles." + p));
   }
 
   // Expected verdict: one for every profile, or one per profile.
@@ -289,7 +290,9 @@ Claim parse_claim(const nlohmann::json& j, const fs::path& file) {
   return c;
 }
 
-Claim load_claim(const fs::path& file) { return parse_claim(read_json_file(file), file); }
+Claim load_claim(const fs::path& file) {
+  return parse_claim(parse_json_strict(read_file(file), file.string()), file);
+}
 
 fs::path claims_dir() {
   if (const char* env = std::getenv("ATTNLAB_CLAIMS_DIR")) return env;

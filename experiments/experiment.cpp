@@ -75,6 +75,16 @@ std::int64_t RunContext::scaled(std::int64_t steps) const {
   return std::max<std::int64_t>(1, std::llround(static_cast<double>(steps) * budget));
 }
 
+Params validated_params(const ExperimentKind& kind, const nlohmann::json& raw,
+                        const std::string& where) {
+  Params params(raw, kind.params, where);
+  for (const auto& c : kind.constraints) {
+    const std::string err = c.violation(params);
+    if (!err.empty()) throw InputError(where + ": " + err);
+  }
+  return params;
+}
+
 void declare_kinds(std::vector<ExperimentKind>& kinds,
                    const std::map<std::string, KindDeclaration>& table) {
   std::size_t used = 0;

@@ -93,16 +93,20 @@ class Outcome {
 
 struct ExperimentKind {
   ExperimentKind(std::string name_, std::string summary_, std::vector<ParamSpec> params_,
-                 std::function<Outcome(const RunContext&)> run_)
+                 std::function<Outcome(const RunContext&)> run_,
+                 std::vector<Constraint> constraints_ = {})
       : name(std::move(name_)),
         summary(std::move(summary_)),
         params(std::move(params_)),
-        run(std::move(run_)) {}
+        run(std::move(run_)),
+        constraints(std::move(constraints_)) {}
 
   std::string name;
   std::string summary;
   std::vector<ParamSpec> params;
   std::function<Outcome(const RunContext&)> run;
+  // Conditions between parameters (params.h), checked with the schema before any work.
+  std::vector<Constraint> constraints;
   // The metric names the kind emits ('*' matches any run of characters), declared in its
   // folder's metric_names.cpp. Checks may only name these; the runner rejects any other.
   std::vector<std::string> metrics;
@@ -113,6 +117,11 @@ struct ExperimentKind {
   // a claim of this kind is one unit.
   std::vector<std::string> split_over;
 };
+
+// Params of `kind` that satisfy its schema and every constraint; InputError prefixed by `where`
+// ("file.json: profiles.smoke", "--set on claim 'x'") naming the parameters otherwise.
+Params validated_params(const ExperimentKind& kind, const nlohmann::json& raw,
+                        const std::string& where);
 
 // Declarations by kind name: metric patterns, and whether the kind is trained.
 struct KindDeclaration {

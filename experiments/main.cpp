@@ -1,6 +1,7 @@
 // attnlab: re-runs the theoretical claims of papers on attention and linear transformers.
 // This file only parses the command line; every subcommand lives in experiments/cli/.
 #include <iostream>
+#include <string>
 
 #include "core/error.h"
 #include "experiments/cli/commands.h"
@@ -15,6 +16,20 @@ int main(int argc, char** argv) {
   attnlab::add_report_command(app);
   attnlab::add_bench_command(app);
   attnlab::add_plan_commands(app);
+  // CLI11 says only "A subcommand is required" for a mistyped one: name the word and the choices.
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string names;
+    bool known = false;
+    for (const auto* sub : app.get_subcommands({})) {
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+      known = known || sub->get_name() == argv[1];
+    }
+    if (!known) {
+      std::cerr << "attnlab: unknown command '" << argv[1] << "' (allowed: " << names
+                << "; see attnlab --help)\n";
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

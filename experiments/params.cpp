@@ -1,10 +1,13 @@
 #include "experiments/params.h"
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <set>
 #include <sstream>
 
 #include "core/error.h"
+#include "core/memory.h"
 
 namespace attnlab {
 namespace {
@@ -40,6 +43,7 @@ std::string type_name(ParamType t) {
 
 std::string fmt(double v) {
   std::ostringstream s;
+  s.precision(15);
   s << v;
   return s.str();
 }
@@ -70,6 +74,11 @@ std::string check_scalar(const nlohmann::json& v, const ParamSpec& p, bool integ
 
 std::string check_string(const nlohmann::json& v, const ParamSpec& p) {
   if (!v.is_string()) return "must be a string";
+  if (v.get<std::string>().empty()) return "must not be empty";
+  if (p.grammar) {
+    const std::string err = p.grammar(v.get<std::string>());
+    if (!err.empty()) return "is " + v.dump() + ": " + err;
+  }
   if (p.choices.empty()) return "";
   for (const auto& c : p.choices) {
     if (v.get<std::string>() == c) return "";
@@ -90,7 +99,9 @@ std::string check_value(const nlohmann::json& v, const ParamSpec& p) {
     case ParamType::IntList:
     case ParamType::RealList:
     case ParamType::StringList: {
-      if (!v.is_array() || v.empty()) return "must be a non-empty list";
+      // Empty only as an optional list's own default (e.g. no extra sweep points).
+      if (!v.is_array() || (v.empty() && (p.required || v != p.fallback)))
+        return "must be a non-empty list";
       for (const auto& e : v) {
         std::string err = p.type == ParamType::StringList
                               ? check_string(e, p)
@@ -103,7 +114,199 @@ std::string check_value(const nlohmann::json& v, const ParamSpec& p) {
   return "has an unknown type";
 }
 
+std::string fmt_param(const Params& p, const std::string& key) {
+  return key + " = " + p.json().at(key).dump();
+}
+
 }  // namespace
+
+namespace {
+
+// The integers of an Int or IntList parameter.
+std::vector<std::int64_t> int_values(const Params& p, const std::string& key) {
+  return p.json().at(key).is_array() ? p.ints(key) : std::vector<std::int64_t>{p.i(key)};
+}
+
+// `key` with its first element (or its value) replaced by v.
+nlohmann::json with_first(const Params& p, const std::string& key, std::int64_t v) {
+  if (!p.json().at(key).is_array()) return {{key, v}};
+  nlohmann::json list = p.json().at(key);
+  list[0] = v;
+  return {{key, list}};
+}
+
+}  // namespace
+
+Constraint divides(std::string a, std::string b) {
+  Constraint c;
+  c.text = a + " divides " + b;
+  c.violation = [a, b](const Params& p) -> std::string {
+    const std::int64_t y = p.i(b);
+    for (const std::int64_t x : int_values(p, a))
+      if (x == 0 || y % x != 0)
+        return a + " must divide " + b + " (" + fmt_param(p, a) + ", " + fmt_param(p, b) + ")";
+    return "";
+  };
+  c.counterexamples = [a, b](const Params& p) {
+    std::vector<nlohmann::json> out = {with_first(p, a, p.i(b) + 1)};
+    if (int_values(p, a).front() >= 2) out.push_back({{b, p.i(b) + 1}});
+    return out;
+  };
+  return c;
+}
+
+Constraint less(std::string a, std::string b) {
+  Constraint c;
+  c.text = a + " < " + b;
+  c.violation = [a, b](const Params& p) -> std::string {
+    if (p.number(a) < p.number(b)) return "";
+    return a + " must be less than " + b + " (" + fmt_param(p, a) + ", " + fmt_param(p, b) + ")";
+  };
+  c.counterexamples = [a, b](const Params& p) {
+    return std::vector<nlohmann::json>{{{a, p.json().at(b)}}, {{b, p.json().at(a)}}};
+  };
+  return c;
+}
+
+Constraint less_equal(std::string a, std::string b) {
+  Constraint c;
+  c.text = a + " <= " + b;
+  c.violation = [a, b](const Params& p) -> std::string {
+    if (p.number(a) <= p.number(b)) return "";
+    return a + " must be at most " + b + " (" + fmt_param(p, a) + ", " + fmt_param(p, b) + ")";
+  };
+  c.counterexamples = [a, b](const Params& p) {
+    const auto& vb = p.json().at(b);
+    return std::vector<nlohmann::json>{
+        {{a, vb.is_number_integer() ? nlohmann::json(p.i(b) + 1) : nlohmann::json(p.d(b) + 1)}}};
+  };
+  return c;
+}
+
+Constraint even(std::string a) {
+  Constraint c;
+  c.text = a + " is even";
+  c.violation = [a](const Params& p) -> std::string {
+    for (const std::int64_t x : int_values(p, a))
+      if (x % 2 != 0) return a + " must be even (" + fmt_param(p, a) + ")";
+    return "";
+  };
+  c.counterexamples = [a](const Params& p) {
+    const std::int64_t x = int_values(p, a).front();
+    return std::vector<nlohmann::json>{with_first(p, a, x + 1), with_first(p, a, x - 1)};
+  };
+  return c;
+}
+
+Constraint at_least_when(std::string a, std::int64_t min, std::string list, std::string element,
+                         std::string why) {
+  Constraint c;
+  c.text = a + " >= " + std::to_string(min) + " when " + list + " includes '" + element + "'";
+  const auto listed = [list, element](const Params& p) {
+    const auto v = p.strings(list);
+    return std::find(v.begin(), v.end(), element) != v.end();
+  };
+  c.violation = [=](const Params& p) -> std::string {
+    if (!listed(p)) return "";
+    for (const std::int64_t x : int_values(p, a))
+      if (x < min)
+        return a + " must be at least " + std::to_string(min) + " when " + list + " includes '" +
+               element + "': " + why + " (" + fmt_param(p, a) + ", " + fmt_param(p, list) + ")";
+    return "";
+  };
+  c.counterexamples = [=](const Params& p) {
+    nlohmann::json change = with_first(p, a, min - 1);
+    if (!listed(p)) change[list] = {element};
+    return std::vector<nlohmann::json>{change};
+  };
+  return c;
+}
+
+Constraint fits_memory(std::vector<std::string> sizes, std::function<double(const Params&)> bytes) {
+  Constraint c;
+  for (const auto& k : sizes) c.text += (c.text.empty() ? "" : ", ") + k;
+  c.text += " fit in memory";
+  c.violation = [sizes, bytes](const Params& p) -> std::string {
+    const double need = bytes(p), budget = static_cast<double>(memory_budget_bytes());
+    if (need <= budget) return "";
+    std::string values;
+    for (const auto& k : sizes)  // a shared rule may name sizes some kinds do not have
+      if (p.has(k)) values += (values.empty() ? "" : ", ") + fmt_param(p, k);
+    return values + " need about " + format_gb(need) + " of memory, more than this machine " +
+           "allows (" + format_gb(budget) + ", half its RAM): lower them";
+  };
+  return c;
+}
+
+std::string allowed_text(const ParamSpec& spec) {
+  std::string s = type_name(spec.type);
+  if (spec.type == ParamType::Bool) return s;
+  const std::string r = range_text(spec);
+  if (r != "any value") s += (spec.choices.empty() ? " " : ", ") + r;
+  if (spec.grammar) s += " (grammar: " + spec.help + ")";
+  return s;
+}
+
+nlohmann::json parse_override(const ParamSpec& spec, const std::string& text,
+                              const std::string& where) {
+  auto scalar = [&](ParamType t, const std::string& v) -> nlohmann::json {
+    if (v.empty()) throw InputError(where + ": empty value (expected " + type_name(t) + ")");
+    const std::string bad = where + ": '" + v + "' is not ";
+    switch (t) {
+      case ParamType::Int: {
+        std::int64_t x = 0;
+        const char* first = v.data() + (v[0] == '+' && v.size() > 1 && v[1] != '-' ? 1 : 0);
+        const auto [end, ec] = std::from_chars(first, v.data() + v.size(), x);
+        if (ec == std::errc::result_out_of_range)
+          throw InputError(bad + "an integer in range (" + range_text(spec) + ")");
+        if (ec != std::errc() || end != v.data() + v.size()) throw InputError(bad + "an integer");
+        return x;
+      }
+      case ParamType::Real: {
+        double x = 0;
+        const char* first = v.data() + (v[0] == '+' && v.size() > 1 && v[1] != '-' ? 1 : 0);
+        const auto [end, ec] = std::from_chars(first, v.data() + v.size(), x);
+        if (ec != std::errc() || end != v.data() + v.size() || !std::isfinite(x))
+          throw InputError(bad + "a finite number (" + range_text(spec) + ")");
+        return x;
+      }
+      case ParamType::Bool:
+        if (v == "true") return true;
+        if (v == "false") return false;
+        throw InputError(bad + "true or false");
+      default:
+        try {  // a result file records it, and nlohmann::json::dump throws on invalid UTF-8
+          (void)nlohmann::json(v).dump();
+        } catch (const nlohmann::json::type_error&) {
+          throw InputError(bad + "valid UTF-8 text");
+        }
+        return v;
+    }
+  };
+  const bool list = spec.type == ParamType::IntList || spec.type == ParamType::RealList ||
+                    spec.type == ParamType::StringList;
+  if (!list) return scalar(spec.type, text);
+  const ParamType element = spec.type == ParamType::IntList    ? ParamType::Int
+                            : spec.type == ParamType::RealList ? ParamType::Real
+                                                               : ParamType::String;
+  nlohmann::json out = nlohmann::json::array();
+  std::size_t start = 0;
+  while (true) {
+    const auto comma = text.find(',', start);
+    out.push_back(scalar(element, text.substr(start, comma - start)));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::uint64_t parse_seed(const std::string& text, const std::string& what) {
+  std::uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size())
+    throw InputError(what + " is '" + text + "', allowed: an integer in [0, 18446744073709551615]");
+  return v;
+}
 
 ParamSpec p_int(std::string name, double min, double max) {
   return make(std::move(name), ParamType::Int, min, max);
@@ -162,6 +365,7 @@ const nlohmann::json& Params::at(const std::string& key) const {
 }
 
 std::int64_t Params::i(const std::string& key) const { return at(key).get<std::int64_t>(); }
+double Params::number(const std::string& key) const { return at(key).get<double>(); }
 int Params::i32(const std::string& key) const { return at(key).get<int>(); }
 double Params::d(const std::string& key) const { return at(key).get<double>(); }
 bool Params::b(const std::string& key) const { return at(key).get<bool>(); }

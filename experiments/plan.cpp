@@ -243,8 +243,8 @@ MergeResult merge_plan(const std::vector<PlanUnit>& units, bool progress) {
       r.controls_ok = j.value("controls_ok", true);
       r.seconds = j.at("seconds").get<double>();
       r.headline = j.at("claim").value("headline", "");
-      if (!r.headline.empty() && j.at("metrics").contains(r.headline))
-        r.headline_value = j.at("metrics").at(r.headline).get<double>();
+      r.headline_computed = !r.headline.empty() && j.at("metrics").contains(r.headline);
+      if (r.headline_computed) r.headline_value = j.at("metrics").at(r.headline).get<double>();
       r.json = j;
       r.path = path;
       m.results.push_back(std::move(r));

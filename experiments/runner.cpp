@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 
 #include "core/error.h"
 #include "core/io.h"
@@ -126,7 +127,9 @@ namespace {
 class FileCellStore : public CellStore {
  public:
   FileCellStore(std::filesystem::path dir, bool write, std::string code)
-      : dir_(std::move(dir)), write_(write), code_(std::move(code)) {}
+      : dir_(std::move(dir)), write_(write), code_(std::move(code)) {
+    if (write_) remove_stale_temps(dir_);  // cells a killed run was writing
+  }
   std::optional<nlohmann::json> load(const std::string& key) const override {
     if (auto it = memory_.find(key); it != memory_.end()) return it->second;
     const auto path = file(key);
@@ -161,54 +164,6 @@ class FileCellStore : public CellStore {
   std::map<std::string, nlohmann::json> memory_;
 };
 
-// One `--set` value converted to the JSON type of its parameter (Params validates the range).
-nlohmann::json override_value(const ParamSpec& spec, const std::string& text,
-                              const std::string& where) {
-  auto scalar = [&](ParamType t, const std::string& v) -> nlohmann::json {
-    const std::string bad = where + ": '" + v + "' is not ";
-    switch (t) {
-      case ParamType::Int: {
-        std::size_t used = 0;
-        long long x = 0;
-        try {
-          x = std::stoll(v, &used);
-        } catch (const std::exception&) {
-          used = 0;
-        }
-        if (used == 0 || used != v.size()) throw InputError(bad + "an integer");
-        return x;
-      }
-      case ParamType::Real: {
-        char* end = nullptr;
-        const double x = std::strtod(v.c_str(), &end);
-        if (v.empty() || end != v.c_str() + v.size()) throw InputError(bad + "a number");
-        return x;
-      }
-      case ParamType::Bool:
-        if (v == "true") return true;
-        if (v == "false") return false;
-        throw InputError(bad + "true or false");
-      default:
-        return v;
-    }
-  };
-  const bool list = spec.type == ParamType::IntList || spec.type == ParamType::RealList ||
-                    spec.type == ParamType::StringList;
-  if (!list) return scalar(spec.type, text);
-  const ParamType element = spec.type == ParamType::IntList    ? ParamType::Int
-                            : spec.type == ParamType::RealList ? ParamType::Real
-                                                               : ParamType::String;
-  nlohmann::json out = nlohmann::json::array();
-  std::size_t start = 0;
-  while (true) {
-    const auto comma = text.find(',', start);
-    out.push_back(scalar(element, text.substr(start, comma - start)));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
-
 }  // namespace
 
 Params resolve_params(const Claim& claim, const std::string& profile,
@@ -220,12 +175,16 @@ Params resolve_params(const Claim& claim, const std::string& profile,
   for (const auto& spec : schema)  // defaults are filled in again by Params
     if (!spec.required && raw.contains(spec.name) && raw[spec.name] == spec.fallback)
       raw.erase(spec.name);
+  std::set<std::string> seen;
   for (const auto& o : overrides) {
     const auto eq = o.find('=');
     const std::string key = o.substr(0, eq);
     const std::string where = "--set " + o;
     if (eq == std::string::npos || key.empty())
       throw InputError(where + ": expected KEY=VALUE (e.g. --set depths=1,2,3)");
+    if (!seen.insert(key).second)
+      throw InputError(where + ": '" + key +
+                       "' is set twice; give each key once (lists are comma-separated)");
     const auto spec = std::find_if(schema.begin(), schema.end(),
                                    [&](const ParamSpec& p) { return p.name == key; });
     if (spec == schema.end()) {
@@ -234,9 +193,9 @@ Params resolve_params(const Claim& claim, const std::string& profile,
       throw InputError(where + ": experiment '" + claim.experiment + "' of claim '" + claim.id +
                        "' has no parameter '" + key + "' (allowed: " + allowed + ")");
     }
-    raw[key] = override_value(*spec, o.substr(eq + 1), where);
+    raw[key] = parse_override(*spec, o.substr(eq + 1), where);
   }
-  return Params(raw, schema, "--set on claim '" + claim.id + "'");
+  return validated_params(claim.kind(), raw, "--set on claim '" + claim.id + "'");
 }
 
 namespace {
@@ -270,6 +229,25 @@ struct Evaluation {
   bool controls_ok = true;
 };
 
+// A metric the claim names that its kind declares (a pattern such as adjusted_*) but this run
+// did not compute, because the parameters select other models or layers: the claim's parameters
+// and its checks disagree, a user error that only the run can reveal.
+InputError not_computed(const Claim& claim, const std::string& what, const Outcome& o) {
+  std::string computed;
+  int shown = 0;
+  for (const auto& [name, value] : o.metrics()) {
+    if (name.find('@') != std::string::npos) continue;
+    if (++shown > 8) {
+      computed += ", ...";
+      break;
+    }
+    computed += (computed.empty() ? "" : ", ") + name;
+  }
+  return InputError(claim.file.string() + ": " + what + " was not computed by experiment '" +
+                    claim.experiment + "' with these parameters (it computed: " + computed +
+                    "); change the profile's parameters or --set so that it is");
+}
+
 // The claim's checks on one outcome. `half`, when given, is the same run at half the budget.
 Evaluation evaluate(const Claim& claim, const std::string& profile, const Outcome& o,
                     const Outcome* half) {
@@ -283,8 +261,7 @@ Evaluation evaluate(const Claim& claim, const std::string& profile, const Outcom
                           {"why", c.why}};
     if (!o.has(c.metric)) {
       if (o.incomplete_reason().empty())
-        throw std::logic_error(claim.file.string() + ": check metric '" + c.metric +
-                               "' is not computed by experiment '" + claim.experiment + "'");
+        throw not_computed(claim, "check metric '" + c.metric + "'", o);
       e.computed_all = false;
       rec["value"] = nullptr;
       rec["pass"] = nullptr;
@@ -312,9 +289,7 @@ Evaluation evaluate(const Claim& claim, const std::string& profile, const Outcom
     nlohmann::json controls = nlohmann::json::array();
     auto control = [&](const std::string& name, bool negative) {
       const std::string m = c.metric + "@" + name;
-      if (!o.has(m))
-        throw std::logic_error(claim.file.string() + ": control metric '" + m +
-                               "' is not computed by experiment '" + claim.experiment + "'");
+      if (!o.has(m)) throw not_computed(claim, "control metric '" + m + "'", o);
       const double cv = o.get(m);
       // A control "passes" only when the check decides pass on it (on its interval if it has
       // one): a control the check cannot decide on does not make the check vacuous.
@@ -345,7 +320,10 @@ ClaimResult run_claim(const Claim& claim, const RunOptions& options) {
   }
   const Params params = resolve_params(claim, options.profile, options.overrides);
   const std::filesystem::path path = options.out_dir / options.profile / claim.id / "result.json";
-  if (options.write) ensure_writable_dir(path.parent_path());
+  if (options.write) {
+    ensure_writable_dir(path.parent_path());
+    remove_stale_temps(path.parent_path());  // left by a killed run of this claim
+  }
 
   ProgressSink sink(claim.id, options.progress);
   nlohmann::json prov = provenance();
@@ -401,7 +379,8 @@ ClaimResult run_claim(const Claim& claim, const RunOptions& options) {
   r.ok = r.verdict == r.expected && r.controls_ok;
   r.seconds = seconds;
   r.headline = claim.headline;
-  if (!r.headline.empty() && outcome.has(r.headline)) r.headline_value = outcome.get(r.headline);
+  r.headline_computed = !r.headline.empty() && outcome.has(r.headline);
+  if (r.headline_computed) r.headline_value = outcome.get(r.headline);
 
   prov["seed"] = options.seed;
   prov["wall_seconds"] = seconds;

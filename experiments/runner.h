@@ -30,7 +30,8 @@ struct ClaimResult {
   double seconds = 0;
   std::string headline;
   double headline_value = 0;
-  nlohmann::json json;  // the whole result file
+  bool headline_computed = false;  // false: the run did not compute the headline metric
+  nlohmann::json json;             // the whole result file
   std::filesystem::path path;
 };
 

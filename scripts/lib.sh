@@ -2,7 +2,7 @@
 # Sourced, not run.
 
 # Packages every build needs (Debian 12 names).
-ATTNLAB_PACKAGES=(g++ cmake ninja-build git pkg-config libeigen3-dev libboost-random-dev
+ATTNLAB_PACKAGES=(g++ cmake ninja-build git pkg-config ccache libeigen3-dev libboost-random-dev
   nlohmann-json3-dev libgtest-dev libgmock-dev libcli11-dev libbenchmark-dev
   python3 python3-matplotlib python3-numpy)
 # The peers `attnlab bench` compares against (scripts/bench.sh installs them).
@@ -27,7 +27,10 @@ install_packages() {
 build() {
   local dir=$1 type=$2
   shift 2
-  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE="$type" "$@" >/dev/null
+  # ccache makes a rebuild of unchanged files (another build folder, a re-run) nearly free.
+  local launcher=()
+  command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE="$type" "${launcher[@]}" "$@" >/dev/null
   ninja -C "$dir"
 }
 

@@ -1,7 +1,9 @@
 #include "synth/ssm.h"
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
+#include <sstream>
 #include <string>
 
 #include "core/error.h"
@@ -12,11 +14,9 @@ namespace attnlab {
 void validate(const SsmSpec& spec) {
   if (spec.d < 2 || spec.d > 100000)
     throw InputError("SSM generator: d must be in [2, 100000], got " + std::to_string(spec.d));
-  if (spec.variant == SsmVariant::B && spec.d < 3)
-    throw InputError(
-        "SSM generator: variant B needs d >= 3 (at d = 2 there is no zero-sum "
-        "direction, so |P_{d+1}| = 1 is infeasible), got d = " +
-        std::to_string(spec.d));
+  if (spec.variant == SsmVariant::B && spec.d < kSsmVariantBMinDim)
+    throw InputError("SSM generator: variant B needs d >= " + std::to_string(kSsmVariantBMinDim) +
+                     " (" + kSsmVariantBWhy + "), got d = " + std::to_string(spec.d));
   if (!(spec.gamma >= 0.0 && spec.gamma < 1.0))
     throw InputError("SSM generator: gamma must be in [0, 1), got " + std::to_string(spec.gamma));
   if (!(spec.sigma >= 0.0) || !std::isfinite(spec.sigma))
@@ -116,10 +116,31 @@ Eigen::VectorXd ssm_closed_form(const Eigen::VectorXd& c, const Eigen::VectorXd&
   return u;
 }
 
+double ssm_ood_expected_draws(const SsmSpec& spec, std::size_t n) {
+  const double d = static_cast<double>(spec.d);
+  return static_cast<double>(n) * (d / ssm_ood_acceptance(ssm_c(spec)) + d + 1.0);
+}
+
 SsmBatch ssm_batch(const SsmSpec& spec, bool ood, std::uint64_t seed, std::uint64_t first,
                    std::size_t n, int max_tries) {
   const Eigen::VectorXd c = ssm_c(spec);  // validates
   const Eigen::Index d = spec.d;
+  if (ood) {
+    const double draws = ssm_ood_expected_draws(spec, n);
+    if (!(draws <= kSsmMaxOodDraws)) {
+      std::ostringstream msg;
+      msg << "SSM OOD sampler: variant " << to_string(spec.variant) << " with d = " << spec.d;
+      if (spec.variant == SsmVariant::B) msg << " and gamma = " << spec.gamma;
+      msg << " accepts a proposal with probability " << ssm_ood_acceptance(c) << ", so " << n
+          << " rows need ~" << draws << " normal draws (limit " << kSsmMaxOodDraws
+          << "): lower d, gamma or the number of rows";
+      throw InputError(msg.str());
+    }
+    // Bounds one row's cost; at d <= 20 it is max_tries. A row that needs more than
+    // kSsmMaxOodDraws / d >= n / acceptance tries has probability about exp(-n).
+    max_tries = static_cast<int>(std::min(static_cast<double>(max_tries),
+                                          std::max(1.0, kSsmMaxOodDraws / static_cast<double>(d))));
+  }
   const Eigen::Index rows = static_cast<Eigen::Index>(n);
   SsmBatch b;
   b.X.resize(rows, d);
@@ -138,9 +159,9 @@ SsmBatch ssm_batch(const SsmSpec& spec, bool ood, std::uint64_t seed, std::uint6
           double ud = 0, ud1 = 0;
           do {
             if (++tries > max_tries)
-              throw NumericError("SSM OOD sampler: no accepted proposal in " +
-                                 std::to_string(max_tries) + " tries (row " +
-                                 std::to_string(first + i) + ")");
+              throw InputError("SSM OOD sampler: no accepted proposal in " +
+                               std::to_string(max_tries) + " tries (row " +
+                               std::to_string(first + i) + "): lower d or gamma");
             for (Eigen::Index k = 0; k < d; ++k) h(k) = normal(rng);
             ud = h(d - 1);
             ud1 = c.dot(h);

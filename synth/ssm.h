@@ -27,6 +27,11 @@
 namespace attnlab {
 
 enum class SsmVariant { A, B };
+// Variant B needs d >= 3: at d = 2 there is no zero-sum direction, so |P_{d+1}| = 1 is
+// infeasible.
+inline constexpr int kSsmVariantBMinDim = 3;
+inline constexpr const char* kSsmVariantBWhy =
+    "at d = 2 there is no zero-sum direction, so |P_{d+1}| = 1 is infeasible";
 
 struct SsmSpec {
   SsmVariant variant = SsmVariant::B;
@@ -80,8 +85,16 @@ struct SsmBatch {
   Eigen::VectorXi tries;  // (n): proposals used by each row (1 for ID)
 };
 
+// Expected standard-normal draws for n OOD rows: n (d / acceptance + d + 1).
+double ssm_ood_expected_draws(const SsmSpec& spec, std::size_t n);
+// Largest ssm_ood_expected_draws an OOD set may need (about 10 s on one core); beyond it the
+// acceptance is too small for the request (variant A at large d, variant B with gamma near 1).
+constexpr double kSsmMaxOodDraws = 2e9;
+
 // Rows first..first+n-1 of the ID (ood = false) or OOD (ood = true) set, in parallel.
-// An OOD row throws NumericError after max_tries proposals (acceptance ~1e-6 or lower).
+// OOD: throws InputError before any draw when ssm_ood_expected_draws(spec, n) >
+// kSsmMaxOodDraws, and when a row has no accepted proposal in min(max_tries,
+// kSsmMaxOodDraws / d) tries (so one row costs at most kSsmMaxOodDraws draws).
 SsmBatch ssm_batch(const SsmSpec& spec, bool ood, std::uint64_t seed, std::uint64_t first,
                    std::size_t n, int max_tries = 100000000);
 

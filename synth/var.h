@@ -9,7 +9,8 @@
 //        (z is a root of det(z^p I - sum_j A_j z^{p-j}) iff lambda z is one for the scaled
 //        coefficients), so the new radius equals the bound. Deterministic, one draw.
 //      - Reject: redraw until r <= radius_bound (exact conditional distribution; throws
-//        InputError after max_rejections draws).
+//        VarRejectError after var_reject_max_draws(spec) draws, at most max_rejections and
+//        at most about two seconds of eigenvalue solves).
 //    Series start at 0 and run burn_in steps before the first recorded one.
 //  * the SAMoVAR notebook preset (samovar.md §3.1), reproduced as is, WITHOUT a stability
 //    guarantee: k = 2, 65 steps, first p steps iid N(0,1), noise std 0.05, clip to [-15, 15],
@@ -24,6 +25,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/error.h"
 #include "core/rng.h"
 
 namespace attnlab {
@@ -64,6 +66,13 @@ double var_spectral_radius(const std::vector<Eigen::MatrixXd>& A);
 
 // Throws InputError naming the field and allowed range when spec is invalid.
 void validate(const VarSpec& spec);
+// Draws the Reject sampler makes before giving up: min(max_rejections, a cost cap), where the
+// cap keeps the companion eigenvalue solves of one process to about two seconds (>= 1 draw).
+int var_reject_max_draws(const VarSpec& spec);
+// The Reject sampler found no draw within the bound in var_reject_max_draws(spec) draws.
+struct VarRejectError : InputError {
+  using InputError::InputError;
+};
 // Draws the coefficients of one process (stable by construction, see top of file).
 VarProcess draw_var_process(const VarSpec& spec, Rng& coef_rng);
 // Simulates `length` recorded steps after spec.burn_in steps from x = 0.

@@ -1,10 +1,7 @@
 // The executable's contract for bad input: a one-line error naming the problem, exit status 2,
 // and no partial file left behind.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -12,43 +9,18 @@
 
 #include "core/io.h"
 #include "experiments/claim.h"
+#include "tests/cli_util.h"
 
 namespace attnlab {
 namespace {
 namespace fs = std::filesystem;
 
-struct CliRun {
-  int status = -1;
-  std::string err, out;
-};
+using testutil::CliRun;
+using testutil::fresh_dir;
+using testutil::lines;
 
 CliRun run(const std::string& args, const std::string& env = "") {
-  const fs::path dir =
-      fs::temp_directory_path() / ("attnlab_cli_test_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  const fs::path out = dir / "stdout.txt", err = dir / "stderr.txt";
-  const std::string cmd = env + " '" + std::string(ATTNLAB_EXE) + "' " + args + " >'" +
-                          out.string() + "' 2>'" + err.string() + "'";
-  const int raw = std::system(cmd.c_str());
-  CliRun r;
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  r.err = read_file(err);
-  r.out = read_file(out);
-  return r;
-}
-
-std::size_t lines(const std::string& s) {
-  std::size_t n = 0;
-  for (char c : s) n += c == '\n';
-  return n;
-}
-
-fs::path fresh_dir(const std::string& name) {
-  const fs::path d =
-      fs::temp_directory_path() / ("attnlab_cli_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
+  return testutil::run_cli(args, env);
 }
 
 // A path whose parent cannot be created, even by root: it goes through a regular file.

@@ -132,7 +132,7 @@ TEST(SynthCli, BadOptionsThrowInputErrorAndWriteNothing) {
   expect_error("synth var --preset samovar-train --dim 3", "--dim");
   expect_error("synth ssm --variant C", "--variant");
   expect_error("synth ssm --dim 1", "--dim");
-  expect_error("synth ssm --variant B --dim 2", "d >= 3");
+  expect_error("synth ssm --variant B --dim 2", "--dim >= 3");
   expect_error("synth regression --sigma-set 1,x", "--sigma-set");
   expect_error("synth regression --sigma-max -1", "--sigma-max");
   EXPECT_TRUE(fs::is_empty(dir));

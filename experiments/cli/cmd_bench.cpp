@@ -4,6 +4,8 @@
 // the same step in PyTorch (bench/torch_<model>_step.py, alternating rounds) and adds "steps".
 #include "experiments/cli/cmd_bench.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -42,6 +44,9 @@ const std::map<std::string, std::string> kStepScripts = {{"icl", "bench/torch_ic
 // step and of `attnlab run <claim>` and prints medians, the ratio and a final JSON line.
 nlohmann::json run_step_bench(const BenchArgs& a, const std::string& model) {
   const auto script = std::filesystem::path(ATTNLAB_SOURCE_DIR) / kStepScripts.at(model);
+  if (::access(a.python.c_str(), X_OK) != 0)
+    throw InputError("bench --steps: --python '" + a.python +
+                     "' is not an executable file (give a Python 3 with python3-torch)");
   const auto self = std::filesystem::read_symlink("/proc/self/exe");
   std::string threads;
   for (int t : a.threads) threads += (threads.empty() ? "" : ",") + std::to_string(t);
@@ -50,7 +55,7 @@ nlohmann::json run_step_bench(const BenchArgs& a, const std::string& model) {
                           std::to_string(a.rounds) + " 2>&1";
   std::cerr << "training step " << model << ": " << script.filename().string() << "\n";
   std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(cmd.c_str(), "r"), ::pclose);
-  if (!pipe) throw InputError("bench --steps: could not start " + a.python);
+  if (!pipe) throw InputError("bench --steps: --python '" + a.python + "' could not be started");
   nlohmann::json last;
   char buf[4096];
   while (std::fgets(buf, sizeof buf, pipe.get())) {
@@ -62,7 +67,8 @@ nlohmann::json run_step_bench(const BenchArgs& a, const std::string& model) {
       std::cerr << "  " << line;
   }
   if (last.is_null())
-    std::cerr << "  (no result: is python3-torch installed for " << a.python << "?)\n";
+    std::cerr << "  (no result from --python '" << a.python
+              << "': is python3-torch installed for it?)\n";
   return last;
 }
 

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "core/thread_pool.h"
+#include "experiments/cli/args.h"
 #include "experiments/cli/commands.h"
 #include "experiments/plan.h"
 #include "experiments/runner.h"
@@ -18,10 +19,11 @@ namespace {
 struct RunArgs {
   std::vector<std::string> claims;
   std::string profile = "default";
-  std::uint64_t seed = 0;
-  int threads = 0;  // 0: default
+  std::string seed = "0";  // checked by seed_option: digits only, [0, 2^64 - 1]
+  int threads = 0;         // 0: default
   std::string out = "results";
   std::string json;
+  bool json_given = false;
   std::vector<std::string> overrides;
 };
 
@@ -70,10 +72,10 @@ std::vector<ClaimResult> run_selected(const RunArgs& a, bool table) {
   const auto claims = select_claims(load_all_claims(), a.claims);
   RunOptions opt;
   opt.profile = a.profile;
-  opt.seed = a.seed;
+  opt.seed = seed_option(a.seed);
   opt.out_dir = a.out;
   opt.overrides = a.overrides;
-  ensure_writable_dir(opt.out_dir);
+  check_output_dir(a.out, "--out");
   for (const auto& c : claims) {  // fail before running anything on a bad profile or --set
     if (!c.has_profile(a.profile)) {
       throw InputError("claim '" + c.id + "' has no profile '" + a.profile + "'");
@@ -87,8 +89,10 @@ std::vector<ClaimResult> run_selected(const RunArgs& a, bool table) {
   }
   for (const auto& c : claims) {
     ClaimResult r = run_claim(c, opt);
-    const std::string head =
-        r.headline.empty() ? "-" : r.headline + " = " + format_value(r.headline_value);
+    const std::string head = r.headline.empty() ? "-"
+                             : r.headline_computed
+                                 ? r.headline + " = " + format_value(r.headline_value)
+                                 : r.headline + " not computed";
     if (table) {
       std::printf("%-40s %-12s %-12s %-44s %8.1f%s\n", r.id.c_str(), r.verdict.c_str(),
                   r.expected.c_str(), head.c_str(), r.seconds, mismatch(r).c_str());
@@ -110,14 +114,40 @@ bool all_ok(const std::vector<ClaimResult>& results) {
   return true;
 }
 
+// `list --params`: per claim, its kind's schema with each profile's values, then the rules.
+void print_params(const std::vector<Claim>& claims) {
+  for (const auto& c : claims) {
+    const ExperimentKind& kind = c.kind();
+    std::cout << c.id << " (experiment " << kind.name << ")\n";
+    for (const auto& p : kind.params) {
+      std::cout << "  " << p.name << ": " << allowed_text(p);
+      if (!p.required) std::cout << "; if absent " << p.fallback.dump();
+      for (const auto& [profile, values] : c.profiles)
+        std::cout << "; " << profile << " " << values.json().at(p.name).dump();
+      std::cout << "\n";
+    }
+    for (const auto& rule : kind.constraints) std::cout << "  rule: " << rule.text << "\n";
+  }
+}
+
 }  // namespace
 
 void add_list_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("list", "list every claim with its paper, statement and verdict");
   auto json = std::make_shared<bool>(false);
   cmd->add_flag("--json", *json, "print JSON instead of a table");
-  cmd->callback([json] {
+  auto params_of = std::make_shared<std::string>();
+  auto* params_opt = cmd->add_option(
+      "--params", *params_of,
+      "show CLAIM's parameters (type, range, default, profile values) and the rules "
+      "between them: what --set accepts");
+  cmd->callback([json, params_of, params_opt] {
     const auto claims = load_all_claims();
+    if (params_opt->count() > 0) {
+      if (params_of->empty()) throw InputError("list --params: empty value (expected a claim id)");
+      print_params(select_claims(claims, {*params_of}));
+      return;
+    }
     if (*json) {
       nlohmann::json out = nlohmann::json::array();
       for (const auto& c : claims) {
@@ -195,17 +225,16 @@ void add_verify_command(CLI::App& app) {
   cmd->add_option("claims", a->claims, "claim ids or prefixes (default: all)");
   add_run_options(cmd, *a);
   cmd->add_option("--json", a->json, "also write the table as JSON to this file");
-  cmd->callback([a] {
-    if (!a->json.empty()) {  // fail on an unwritable path before hours of work
-      ensure_writable_dir(std::filesystem::path(a->json).parent_path());
-    }
+  cmd->callback([a, cmd] {
+    a->json_given = cmd->count("--json") > 0;
+    if (a->json_given) check_output_file(a->json, "--json");  // before hours of work
     const auto results = run_selected(*a, true);
     const bool ok = all_ok(results);
     std::size_t matched = 0;
     for (const auto& r : results) matched += r.ok ? 1 : 0;
     std::printf("%zu of %zu claims at their expected verdict (profile %s)\n", matched,
                 results.size(), a->profile.c_str());
-    if (!a->json.empty()) {
+    if (a->json_given) {
       nlohmann::json claims = nlohmann::json::array();
       for (const auto& r : results) {
         claims.push_back({{"id", r.id},

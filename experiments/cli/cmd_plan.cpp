@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/io.h"
+#include "experiments/cli/args.h"
 #include "experiments/cli/commands.h"
 #include "experiments/plan.h"
 
@@ -27,7 +28,7 @@ void add_plan_commands(CLI::App& app) {
     struct Args {
       std::vector<std::string> claims, overrides;
       std::string profile = "default", out, results = "results";
-      std::uint64_t seed = 0;
+      std::string seed = "0";
     };
     auto a = std::make_shared<Args>();
     auto* cmd = app.add_subcommand(
@@ -42,9 +43,11 @@ void add_plan_commands(CLI::App& app) {
     cmd->add_option("--results", a->results, "results folder the units write into");
     cmd->add_option("--out", a->out, "plan file to write (JSON lines)")->required();
     cmd->callback([a] {
+      const std::uint64_t seed = seed_option(a->seed);
+      check_output_dir(a->results, "--results");
+      check_output_file(a->out, "--out");
       const auto claims = select_claims(load_all_claims(), a->claims);
-      ensure_writable_dir(a->results);
-      const auto units = make_plan(claims, a->profile, a->seed, a->overrides, a->results);
+      const auto units = make_plan(claims, a->profile, seed, a->overrides, a->results);
       write_plan(a->out, units);
       std::printf("%zu units of %zu claims -> %s\n", units.size(), claims.size(), a->out.c_str());
     });
@@ -89,6 +92,7 @@ void add_plan_commands(CLI::App& app) {
       const SbatchScript s = slurm_script(a->plan, units.size(), a->per_task, a->max_parallel,
                                           a->time, a->partition, self_exe());
       ensure_writable_dir(std::filesystem::absolute(a->plan).parent_path() / "logs");
+      check_output_file(a->out, "--out");
       write_file_atomic(a->out, s.script);
       std::filesystem::permissions(a->out, std::filesystem::perms::owner_exec,
                                    std::filesystem::perm_options::add);

@@ -48,9 +48,14 @@ void add_report_command(CLI::App& app) {
       std::_Exit(127);
     }
     int status = 0;
-    if (pid < 0 || ::waitpid(pid, &status, 0) < 0) throw InputError("cannot start " + a->python);
+    if (pid < 0 || ::waitpid(pid, &status, 0) < 0)
+      throw InputError("--python '" + a->python + "' could not be started");
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-      throw InputError("report script failed (" + script.string() + ")");
+      const std::string how = WIFEXITED(status)
+                                  ? "exited with status " + std::to_string(WEXITSTATUS(status))
+                                  : "was killed by signal " + std::to_string(WTERMSIG(status));
+      throw InputError("--python '" + a->python + "' " + how + " running " + script.string() +
+                       " (it needs python3-matplotlib and python3-numpy; its error is above)");
     }
   });
 }

@@ -344,19 +344,37 @@ Outcome run_e8(const RunContext& ctx) {
   return out;
 }
 
+// Widths are even (the paired init of models/curse/attention_net.h), and the sweep fits in
+// memory: per width, the (n + n_test) x m x d activations (a few copies), and with `ntk` the
+// kernel matrices, n x (n + n_test).
+std::vector<Constraint> sweep_constraints() {
+  const auto bytes = [](const Params& P) {
+    const double n = P.number("n"), n_test = P.number("n_test"), d = P.number("d");
+    double m = P.number("n_sweep_m");
+    for (const auto w : P.ints("ms")) m = std::max(m, static_cast<double>(w));
+    double n_max = n;
+    for (const auto v : P.ints("n_sweep")) n_max = std::max(n_max, static_cast<double>(v));
+    const double net = 8.0 * 4 * (n_max + n_test) * m * d;
+    const double ntk = P.b("ntk") ? 8.0 * 3 * n_max * (n_max + n_test) : 0.0;
+    return net + ntk;
+  };
+  return {even("ms"), even("n_sweep_m"), variant_b_dimension("d"),
+          fits_memory({"n", "n_sweep", "n_test", "ms", "n_sweep_m", "d", "ntk"}, bytes)};
+}
+
 }  // namespace
 
 std::vector<ExperimentKind> attention_experiments() {
   return {
       {"curse_e3_ood",
        "Trained attention vs residual linear vs zero predictor on sign-inconsistent OOD data",
-       sweep_schema(), run_e3},
+       sweep_schema(), run_e3, sweep_constraints()},
       {"curse_e4_lazy", "Weight movement, kernel change and net-vs-NTK distance vs width",
-       sweep_schema(), run_e4},
+       sweep_schema(), run_e4, sweep_constraints()},
       {"curse_e5_asymmetric", "Sign agreement of GD steps, drifts and weights with a_r",
-       sweep_schema(), run_e5},
+       sweep_schema(), run_e5, sweep_constraints()},
       {"curse_e8_gating", "x_d gating identity and the sign-following of trained attention",
-       sweep_schema(), run_e8},
+       sweep_schema(), run_e8, sweep_constraints()},
   };
 }
 

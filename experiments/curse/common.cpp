@@ -46,6 +46,10 @@ double sign_agreement(const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
   return static_cast<double>(agree) / static_cast<double>(a.size());
 }
 
+Constraint variant_b_dimension(std::string d_key) {
+  return at_least_when(std::move(d_key), kSsmVariantBMinDim, "variants", "B", kSsmVariantBWhy);
+}
+
 namespace {
 
 struct TestSet {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "experiments/params.h"
 #include "models/curse/attention_net.h"
 #include "synth/ssm.h"
 
@@ -20,6 +21,10 @@ struct Data {
 // family derived from (seed, name).
 Data make_data(const SsmSpec& spec, bool ood, std::uint64_t seed, const std::string& name,
                std::size_t n);
+
+// The rule of every kind with `variants` and a dimension `d_key` (d, or the list ds): variant B
+// needs d >= 3 (synth/ssm.h).
+Constraint variant_b_dimension(std::string d_key);
 
 double mse(const Eigen::VectorXd& f, const Eigen::VectorXd& y);
 // Least-squares slope of log(y) on log(x).

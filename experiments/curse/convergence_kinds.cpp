@@ -288,7 +288,8 @@ std::vector<ExperimentKind> convergence_experiments() {
        {p_strings("variants", {"A", "B"}), p_ints("ds", 2, 64), p_ints("ms", 2, 65536),
         p_int("n", 2, 64), p_int("steps", 1, 100000000), p_int("seeds", 1, 100),
         p_real("gamma", 0, 0.999).optional(0.5), p_real("sigma", 0, 10).optional(0.01)},
-       run_convergence},
+       run_convergence,
+       {even("ms"), variant_b_dimension("ds")}},  // the paired init of models/curse/attention_net.h
       {"curse_e7_kernel",
        "Spectrum of H(0): lambda_min/lambda_max in 150-digit arithmetic with its rounding interval "
        "(and in double, the control), the width and steps Thm 5.2(a) then needs, the double "
@@ -300,7 +301,17 @@ std::vector<ExperimentKind> convergence_experiments() {
         p_int("seeds_extended", 1, 20), p_int("n_realistic", 2, 100000), p_int("m_train", 2, 65536),
         p_int("steps", 1, 1000000), p_int("seeds_train", 1, 100),
         p_real("gamma", 0, 0.999).optional(0.5), p_real("sigma", 0, 10).optional(0.01)},
-       run_kernel},
+       run_kernel,
+       // Paired init; the double kernel matrices n x n (a few copies for the eigensolver) and
+       // the width-m features of the largest n.
+       {even("m"), even("m_extended"), even("m_train"), variant_b_dimension("d"),
+        fits_memory({"ns", "n_realistic", "m", "m_train", "d"},
+                    [](const Params& P) {
+                      double n = P.number("n_realistic");
+                      for (const auto v : P.ints("ns")) n = std::max(n, static_cast<double>(v));
+                      const double m = std::max(P.number("m"), P.number("m_train"));
+                      return 8.0 * 4 * n * n + 8.0 * 4 * n * m * P.number("d");
+                    })}},
   };
 }
 

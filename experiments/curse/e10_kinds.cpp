@@ -322,7 +322,8 @@ std::vector<ExperimentKind> e10_experiments() {
                 .describe("GD eta = eta_factor / lambda_max(H(0))"),
             p_int("d", 2, 64).optional(8), p_real("gamma", 0, 0.999).optional(0.5),
             p_real("sigma", 0, 10).optional(0.01)},
-           run_e10}};
+           run_e10,
+           {even("m"), divides("patch_sizes", "d"), variant_b_dimension("d")}}};
 }
 
 }  // namespace attnlab::curse

@@ -101,7 +101,8 @@ std::vector<ExperimentKind> linear_experiments() {
         p_real("control_delta", -10, 10)
             .optional(0.3)
             .describe("negative control: sum(c) = 1 + delta")},
-       run_e2}};
+       run_e2,
+       {variant_b_dimension("d")}}};
 }
 
 }  // namespace attnlab::curse

@@ -69,7 +69,8 @@ std::vector<ExperimentKind> remedy_experiments() {
             p_int("n_test", 10, 1000000), p_int("steps", 1, 1000000), p_real("lr", 1e-8, 10),
             p_int("seeds", 1, 100), p_real("gamma", 0, 0.999).optional(0.5),
             p_real("sigma", 0, 10).optional(0.01)},
-           run_oracle}};
+           run_oracle,
+           {even("m")}}};  // the paired init of models/curse/attention_net.h
 }
 
 }  // namespace attnlab::curse

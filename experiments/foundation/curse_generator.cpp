@@ -142,7 +142,12 @@ ExperimentKind curse_generator_kind() {
            p_int("ssm_draws", 1, 1e6).optional(1000).describe("h draws for SSM vs closed form"),
            p_int("n_id", 2, 1e8).describe("ID samples for E[x_d y]"),
            p_int("n_ood", 2, 1e8).describe("accepted OOD samples")},
-          run};
+          run,
+          {at_least_when("d", kSsmVariantBMinDim, "variants", "B", kSsmVariantBWhy),
+           // both sample sets are held at once: n x (d + 1) doubles and per-row counts
+           fits_memory({"n_id", "n_ood", "d"}, [](const Params& p) {
+             return 8.0 * (p.number("n_id") + p.number("n_ood")) * (p.number("d") + 3);
+           })}};
 }
 
 }  // namespace attnlab::foundation

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "analysis/var_stats.h"
+#include "core/memory.h"
 #include "core/thread_pool.h"
 #include "experiments/foundation/kinds.h"
 #include "experiments/foundation/moments.h"
@@ -185,7 +186,15 @@ ExperimentKind var_stationary_kind() {
            p_int("length", 10, 1e7).describe("recorded steps per series"),
            p_int("max_lag", 0, 100).optional(5),
            p_int("samovar_draws", 1, 1e8).describe("draws per SAMoVAR split")},
-          run};
+          run,
+          // One series per thread (its history and a copy), and a whole SAMoVAR split at once:
+          // per draw its 65 x 2 series and coefficients, ~12 KB measured (experiments/cli
+          // cmd_synth.cpp's preset estimate).
+          {fits_memory({"length", "burn_in", "order", "dim", "samovar_draws"}, [](const Params& p) {
+            const double series = p.number("length") + p.number("burn_in") + p.number("order");
+            return 8.0 * 2 * memory_threads() * series * p.number("dim") +
+                   12000.0 * p.number("samovar_draws");
+          })}};
 }
 
 }  // namespace attnlab::foundation

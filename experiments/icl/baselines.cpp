@@ -187,12 +187,14 @@ std::vector<ExperimentKind> baseline_experiments() {
        {p_int("d", 1, 64), p_int("n", 2, 10000), p_strings("noises", names),
         p_int("eval_count", 10, 10000000), p_int("tune_count", 10, 10000000),
         p_int("constrr_grid", 2, 10000), p_int("tunedrr_grid", 2, 1000)},
-       run_baselines},
+       run_baselines,
+       {sequences_fit_memory({"eval_count", "tune_count"})}},
       {"icl_one_layer_optimum",
        "Table 1 row 1: the optimal one-step GD loss (closed form) minus the Monte-Carlo oracle",
        {p_int("d", 1, 64), p_int("n", 2, 10000), p_strings("noises", names),
         p_int("eval_count", 10, 10000000)},
-       run_one_layer},
+       run_one_layer,
+       {sequences_fit_memory({"eval_count"})}},
   };
 }
 

@@ -40,6 +40,18 @@ RegressionSpec noise_spec(const std::string& name, int d, int n) {
   return s;
 }
 
+Constraint sequences_fit_memory(std::vector<std::string> sets, std::string batch) {
+  std::vector<std::string> sizes = sets;
+  if (!batch.empty()) sizes.push_back(batch);
+  sizes.push_back("n");
+  sizes.push_back("d");
+  return fits_memory(sizes, [sets, batch](const Params& p) {
+    double count = batch.empty() ? 0.0 : 32 * p.number(batch);
+    for (const auto& s : sets) count += p.number(s);
+    return 8.0 * count * (p.number("n") + 1) * (p.number("d") + 1);
+  });
+}
+
 EvalSet make_eval_set(const RegressionSpec& spec, std::uint64_t seed, std::size_t count) {
   EvalSet e;
   e.spec = spec;

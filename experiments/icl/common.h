@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "experiments/params.h"
 #include "synth/regression.h"
 
 namespace attnlab::icl {
@@ -27,6 +28,12 @@ struct EvalSet {
   }
 };
 EvalSet make_eval_set(const RegressionSpec& spec, std::uint64_t seed, std::size_t count);
+
+// The sequences a kind holds at once fit in memory: every set named in `sets` (eval_count,
+// valid_count, ...: kept whole, tokens and targets) and, when `batch` is not empty, that many
+// training sequences with the forward caches of up to 8 layers (estimated 32 copies), each
+// sequence (n + 1) x (d + 1) doubles.
+Constraint sequences_fit_memory(std::vector<std::string> sets, std::string batch = "");
 
 // The training batch of regression_batch (same streams "icl.task", same draws, same double
 // arithmetic, so the same numbers) rounded to float, for the float training path:

@@ -66,7 +66,8 @@ std::vector<ExperimentKind> speed_experiments() {
        "Seconds per training step of FULL (Adam, data generation included), median of reps",
        {p_int("d", 1, 64), p_int("n", 2, 10000), p_int("layers", 1, 16), p_int("batch", 1, 100000),
         p_int("warmup", 0, 1000), p_int("reps", 1, 1000), p_int("steps_per_rep", 1, 1000)},
-       run_step_timing}};
+       run_step_timing,
+       {sequences_fit_memory({}, "batch")}}};
 }
 
 }  // namespace attnlab::icl

@@ -588,7 +588,8 @@ std::vector<ExperimentKind> table1_experiments() {
         p_reals("profile_sigmas", 0, 100).optional(nlohmann::json::array()),
         p_int("profile_count", 0, 10000000).optional(0),
         p_int("constrr_grid", 2, 10000).optional(81), p_int("tunedrr_grid", 2, 1000).optional(26)},
-       run_table1}};
+       run_table1,
+       {sequences_fit_memory({"eval_count", "valid_count", "profile_count"}, "batch")}}};
   // A plan splits a sweep into one unit per cell: each unit runs with one model, depth and
   // column, keeps its runs in the cell store, and the merge re-scores them all.
   kinds.front().split_over = {"models", "depths", "columns"};

@@ -3,18 +3,20 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <set>
 
 #include "analysis/icl_ridge.h"
 #include "core/error.h"
 #include "core/rng.h"
 #include "core/thread_pool.h"
 #include "experiments/icl/common.h"
+#include "experiments/icl/model_spec.h"
 #include "experiments/icl/train_model.h"
 
 namespace attnlab::icl {
 namespace {
 
-// "diag3", "gdpp2:30000", "full3:20000:3"  ->  model, layers, steps, seeds.
+// One entry of `models` with the kind's steps and seeds filled in where the spec omits them.
 struct ModelRun {
   std::string key, model;
   int layers = 1;
@@ -22,26 +24,32 @@ struct ModelRun {
   int seeds = 1;
 };
 
-ModelRun parse_model(const std::string& text, std::int64_t steps, int seeds) {
-  ModelRun r;
-  const auto c1 = text.find(':');
-  r.key = text.substr(0, c1);
-  std::size_t i = 0;
-  while (i < r.key.size() && std::isalpha(static_cast<unsigned char>(r.key[i]))) ++i;
-  r.model = r.key.substr(0, i);
-  if ((r.model != "full" && r.model != "diag" && r.model != "gdpp") || i == r.key.size())
-    throw InputError("icl_train: bad model '" + text +
-                     "' (e.g. diag3, gdpp2:20000, full3:20000:3)");
-  r.layers = std::stoi(r.key.substr(i));
-  r.steps = steps;
-  r.seeds = seeds;
-  if (c1 != std::string::npos) {
-    const auto c2 = text.find(':', c1 + 1);
-    r.steps =
-        std::stoll(text.substr(c1 + 1, c2 == std::string::npos ? std::string::npos : c2 - c1 - 1));
-    if (c2 != std::string::npos) r.seeds = std::stoi(text.substr(c2 + 1));
-  }
-  return r;
+ModelRun model_run(const std::string& text, std::int64_t steps, int seeds) {
+  const ModelSpec spec = parse_model_spec(text);
+  return {spec.key, spec.model, spec.layers, spec.steps.value_or(steps),
+          spec.seeds.value_or(seeds)};
+}
+
+// Each model's metrics are named by its key ("adjusted_diag3"): two specs of one key would
+// overwrite each other's numbers.
+Constraint distinct_model_keys() {
+  Constraint c;
+  c.text = "models have distinct MODEL LAYERS keys";
+  c.violation = [](const Params& p) -> std::string {
+    std::set<std::string> seen;
+    for (const auto& m : p.strings("models")) {
+      const std::string key = parse_model_spec(m).key;
+      if (!seen.insert(key).second)
+        return "models lists '" + key + "' twice (each MODEL LAYERS key at most once)";
+    }
+    return "";
+  };
+  c.counterexamples = [](const Params& p) {
+    auto models = p.strings("models");
+    models.push_back(models.front());
+    return std::vector<nlohmann::json>{{{"models", models}}};
+  };
+  return c;
 }
 
 std::string table_row(const ModelRun& r) {
@@ -60,7 +68,7 @@ Outcome run_train(const RunContext& ctx) {
                                    static_cast<std::size_t>(p.i("valid_count")));
   std::vector<ModelRun> runs;
   for (const auto& m : p.strings("models")) {
-    runs.push_back(parse_model(m, p.i("steps"), p.i32("seeds")));
+    runs.push_back(model_run(m, p.i("steps"), p.i32("seeds")));
     runs.back().steps = ctx.scaled(runs.back().steps);  // half-budget runs train half as long
   }
   double total_steps = 0, done = 0;
@@ -192,18 +200,20 @@ Outcome run_train(const RunContext& ctx) {
 }  // namespace
 
 std::vector<ExperimentKind> train_experiments() {
-  return {
-      {"icl_train",
-       "Train FULL / DIAG / GD++ models (spec §4.3 budget recipe) and evaluate the adjusted "
-       "loss, learned omegas, per-layer readouts and the w_xy = w_yy = 0 ablation",
-       {p_int("d", 1, 64), p_int("n", 2, 10000), p_string("noise", noise_names()),
-        p_strings("models").describe("diag3, gdpp2:20000 (steps), full3:20000:3 (steps, seeds)"),
-        p_int("steps", 1, 10000000), p_int("seeds", 1, 100), p_int("batch", 1, 100000),
-        p_real("lr", 0, 1).optional(1e-3), p_real("clip", 0, 1e10).optional(10.0),
-        p_real("init_scale", 0, 10).optional(0.02), p_int("eval_count", 100, 10000000),
-        p_int("valid_count", 100, 10000000), p_bool("ablation").optional(false),
-        p_bool("constrr").optional(false)},
-       run_train}};
+  return {{"icl_train",
+           "Train FULL / DIAG / GD++ models (spec §4.3 budget recipe) and evaluate the adjusted "
+           "loss, learned omegas, per-layer readouts and the w_xy = w_yy = 0 ablation",
+           {p_int("d", 1, 64), p_int("n", 2, 10000), p_string("noise", noise_names()),
+            p_strings("models")
+                .describe("diag3, gdpp2:20000 (steps), full3:20000:3 (steps, seeds)")
+                .parse_with(model_spec_error),
+            p_int("steps", 1, 10000000), p_int("seeds", 1, 100), p_int("batch", 1, 100000),
+            p_real("lr", 0, 1).optional(1e-3), p_real("clip", 0, 1e10).optional(10.0),
+            p_real("init_scale", 0, 10).optional(0.02), p_int("eval_count", 100, 10000000),
+            p_int("valid_count", 100, 10000000), p_bool("ablation").optional(false),
+            p_bool("constrr").optional(false)},
+           run_train,
+           {sequences_fit_memory({"eval_count", "valid_count"}, "batch"), distinct_model_keys()}}};
 }
 
 }  // namespace attnlab::icl

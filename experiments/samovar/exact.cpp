@@ -360,6 +360,12 @@ std::vector<ExperimentKind> exact_experiments() {
     for (auto& e : extra) ps.push_back(std::move(e));
     return ps;
   };
+  // T = 2P tokens with patch 1 (stack_config), h heads of width D / h.
+  const auto stack_constraints = [] {
+    return std::vector<Constraint>{even("tokens"), divides("heads", "width")};
+  };
+  auto rank_depth_constraints = stack_constraints();
+  rank_depth_constraints.push_back(less("lag", "tokens"));
   return {
       {"samovar_single_layer_var",
        "one causal linear-attention layer = dynamic VAR with rank-1 A_{t,i} = v_i^T q_t",
@@ -367,7 +373,7 @@ std::vector<ExperimentKind> exact_experiments() {
        run_single_layer},
       {"samovar_stack_mixture",
        "aligned stack output = x~_t + W_o^T sum_j C_{t,j} x~_j^T with the B^(l) recursion",
-       stack_params({p_int("layers", 1, 8)}), run_stack_mixture},
+       stack_params({p_int("layers", 1, 8)}), run_stack_mixture, stack_constraints()},
       {"samovar_path_expansion",
        "B^(l)_{t,j} = sum over temporal influence paths; count C(t-j+l-1, l-1)",
        {p_int("max_lag", 0, 10), p_int("layers", 1, 4), p_int("head_dim", 1, 64),
@@ -378,17 +384,20 @@ std::vector<ExperimentKind> exact_experiments() {
        {p_int("head_dim", 1, 256), p_int("trials", 1, 100000), p_real("theta_std", 0, 100),
         p_real("diag_min", -700, 700), p_real("diag_max", -700, 700),
         p_real("inverse_diag_min", -700, 700)},
-       run_output_matrix},
+       run_output_matrix,
+       {less("diag_min", "diag_max"), less("inverse_diag_min", "diag_max")}},
       {"samovar_rank_depth",
        "numerical rank of the mixture weights C_{t,j} per head vs the number of layers",
        stack_params({p_int("max_layers", 1, 6), p_int("lag", 0, 255), p_real("rank_tol", 0, 1)}),
-       run_rank_depth},
+       run_rank_depth, rank_depth_constraints},
       {"samovar_arx_causal",
        "perturbing patch n+1 leaves the model's predictions at En positions <= n unchanged",
        {p_int("channels", 1, 64), p_int("input_len", 2, 4096), p_int("patch", 1, 1024),
         p_int("width", 1, 512), p_int("heads", 1, 64), p_int("layers", 1, 8),
         p_int("trials", 1, 10000), p_real("weight_std", 0, 10)},
-       run_arx_causal},
+       run_arx_causal,
+       // patch < input_len: at least two patches, one to perturb and one before it
+       {less("patch", "input_len"), divides("heads", "width")}},
   };
 }
 

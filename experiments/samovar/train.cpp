@@ -8,6 +8,7 @@
 
 #include "analysis/var_fit.h"
 #include "core/error.h"
+#include "core/memory.h"
 #include "core/rng.h"
 #include "core/thread_pool.h"
 #include "synth/var.h"
@@ -93,6 +94,26 @@ std::vector<ParamSpec> model_schema() {
           p_real("lr", 0, 1),
           p_real("aux_weight", 0, 10),
           p_bool("channel_drop")};
+}
+
+std::vector<Constraint> model_constraints() {
+  // Peak memory: each thread holds one sample's caches (models/samovar/samovar.h SampleCache:
+  // per channel about 11 (T, D) matrices per attention layer, 15 per MLP layer with its 4D
+  // hidden units, 8 more; with gradients and temporaries 32 per layer), T = 2 input_len tokens
+  // (patch 1); plus the data sets, windows and targets of every channel. Measured: 560 MB peak
+  // RSS for step timing at input_len 512, width 128, layers 4, 2 threads; estimate 570 MB.
+  const auto bytes = [](const Params& prm) {
+    const double T = 2.0 * prm.number("input_len"), D = prm.number("width");
+    const double layers = prm.number("layers"), C = kSamovarDim;
+    const double caches = memory_threads() * C * T * D * 8 * (32 * layers + 8);
+    const double windows = prm.has("train_size")
+                               ? (prm.number("train_size") + prm.number("val_size")) *
+                                     (prm.number("input_len") + 1) * C * 8 * 2
+                               : prm.number("batch") * (prm.number("input_len") + 1) * C * 8 * 2;
+    return caches + windows;
+  };
+  return {divides("heads", "width"),
+          fits_memory({"input_len", "width", "layers", "train_size", "val_size", "batch"}, bytes)};
 }
 
 sv::Config base_config(const Params& prm) {
@@ -554,7 +575,7 @@ std::vector<ExperimentKind> train_experiments() {
   return {{"samovar_synthetic_var",
            "train SAMoVAR / FixedVAR / LinTrans on low-order VAR data, validate on unseen "
            "higher orders",
-           schema, run_generalization}};
+           schema, run_generalization, model_constraints()}};
 }
 
 }  // namespace attnlab::samovar_exp

@@ -43,6 +43,8 @@ void configure_model(const std::string& model, samovar::Config& cfg, Hyper& hp);
 
 // Shared model/data schema entries and their reading.
 std::vector<ParamSpec> model_schema();
+// heads divides width; the caches of one sample per thread and the data fit in memory.
+std::vector<Constraint> model_constraints();
 samovar::Config base_config(const Params& prm);
 Hyper base_hyper(const RunContext& ctx);  // epochs and warm-up scaled by ctx.budget
 

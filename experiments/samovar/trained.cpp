@@ -296,13 +296,13 @@ std::vector<ExperimentKind> trained_experiments() {
   return {
       {"samovar_misaligned",
        "residual of the best VAR explanation of trained SAMoVAR vs LinTrans stack outputs", mis,
-       run_misaligned},
+       run_misaligned, model_constraints()},
       {"samovar_key_ablation",
        "SAMoVAR with W_k = I vs a learned W_k: divergence, gradient/weight norms, accuracy", abl,
-       run_key_ablation},
+       run_key_ablation, model_constraints()},
       {"samovar_step_timing",
        "seconds per SAMoVAR training step (AdamW, forecast + auxiliary loss), median of reps",
-       speed, run_step_timing},
+       speed, run_step_timing, model_constraints()},
   };
 }
 
