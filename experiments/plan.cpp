@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -32,10 +33,18 @@ std::string element_text(const nlohmann::json& v) {
   return v.is_string() ? v.get<std::string>() : v.dump();
 }
 
-std::vector<std::string> joined(const std::vector<std::string>& a,
-                                const std::vector<std::string>& b) {
-  std::vector<std::string> out = a;
-  out.insert(out.end(), b.begin(), b.end());
+// The user's overrides with a unit's own (`models=gdpp`, one element of the user's list) in place
+// of the user's value for the same key: each key is given once (resolve_params rejects repeats).
+std::vector<std::string> joined(const std::vector<std::string>& user,
+                                const std::vector<std::string>& unit) {
+  const auto key = [](const std::string& o) { return o.substr(0, o.find('=')); };
+  std::vector<std::string> out;
+  for (const auto& o : user) {
+    const bool replaced = std::any_of(unit.begin(), unit.end(),
+                                      [&](const std::string& u) { return key(u) == key(o); });
+    if (!replaced) out.push_back(o);
+  }
+  out.insert(out.end(), unit.begin(), unit.end());
   return out;
 }
 

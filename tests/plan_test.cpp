@@ -45,6 +45,18 @@ TEST(Plan, OneUnitPerCellAndStableIds) {
   fs::remove_all(out);
 }
 
+TEST(Plan, UserSetOfASplitKeyIsReplacedByEachUnitsElement) {
+  // `--set models=gdpp,diag` and a unit's own `models=gdpp`: each key given once to the run.
+  const auto claims = select_claims(load_all_claims(), {"icl.table1"});
+  const fs::path out = temp_dir("userset");
+  const auto units = make_plan(claims, "smoke", 0, {"models=gdpp,diag", "steps=20"}, out);
+  ASSERT_EQ(units.size(), 2u);
+  EXPECT_EQ(units[0].overrides, (std::vector<std::string>{"models=gdpp,diag", "steps=20"}));
+  set_num_threads(1);
+  EXPECT_EQ(run_plan_units(units, 0, 1, false), 1);
+  fs::remove_all(out);
+}
+
 TEST(Plan, ShardsThenMergeEqualOneLocalRunAndMissingUnitsAreNamed) {
   const auto claims = table1_and_one();
   const fs::path out = temp_dir("merge");

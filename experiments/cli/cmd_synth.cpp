@@ -370,9 +370,9 @@ SynthJob plan_ssm(const Options& o, bool ood) {
   if (spec.variant == SsmVariant::A && o.given("--gamma"))
     throw InputError(o.command + ": --gamma applies to variant B only (variant A fixes (d-1)/d)");
   if (spec.variant == SsmVariant::B && spec.d < kSsmVariantBMinDim)
-    throw InputError(o.command + ": --variant B needs --dim >= " +
-                     std::to_string(kSsmVariantBMinDim) + " (" + kSsmVariantBWhy + "), got " +
-                     opt_text(o, "--dim"));
+    throw InputError(o.command +
+                     ": --variant B needs --dim >= " + std::to_string(kSsmVariantBMinDim) + " (" +
+                     kSsmVariantBWhy + "), got " + opt_text(o, "--dim"));
   const Eigen::VectorXd c = ssm_c(spec);
   const double d = spec.d, rows = static_cast<double>(n);
   check_memory(o, rows * (8 * d + 8 * (d + 1) + 16 + kCsvBytesPerRow + (d + 1) * kCsvBytesPerValue),
