@@ -231,7 +231,8 @@ Claim parse_claim(const nlohmann::json& j, const fs::path& file) {
   for (const auto& p : kProfiles) {
     if (!profiles.contains(p)) continue;
     names.push_back(p);
-    c.profiles.emplace(p, validated_params(kind, profiles.at(p), where + ": profiles." + p));
+    c.profiles.emplace(p, validated_params(kind, profiles.at(p), where + ": profiles." + p,
+                                           /*machine_rules=*/false));
   }
 
   // Expected verdict: one for every profile, or one per profile.

@@ -76,13 +76,24 @@ std::int64_t RunContext::scaled(std::int64_t steps) const {
 }
 
 Params validated_params(const ExperimentKind& kind, const nlohmann::json& raw,
-                        const std::string& where) {
+                        const std::string& where, bool machine_rules) {
   Params params(raw, kind.params, where);
   for (const auto& c : kind.constraints) {
+    if (c.machine) continue;
     const std::string err = c.violation(params);
     if (!err.empty()) throw InputError(where + ": " + err);
   }
+  if (machine_rules) check_machine_rules(kind, params, where);
   return params;
+}
+
+void check_machine_rules(const ExperimentKind& kind, const Params& params,
+                         const std::string& where) {
+  for (const auto& c : kind.constraints) {
+    if (!c.machine) continue;
+    const std::string err = c.violation(params);
+    if (!err.empty()) throw InputError(where + ": " + err);
+  }
 }
 
 void declare_kinds(std::vector<ExperimentKind>& kinds,

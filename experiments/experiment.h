@@ -118,10 +118,14 @@ struct ExperimentKind {
   std::vector<std::string> split_over;
 };
 
-// Params of `kind` that satisfy its schema and every constraint; InputError prefixed by `where`
+// Params of `kind` that satisfy its schema and every constraint (the machine's too, unless
+// `machine_rules` is false: loading a claim file); InputError prefixed by `where`
 // ("file.json: profiles.smoke", "--set on claim 'x'") naming the parameters otherwise.
 Params validated_params(const ExperimentKind& kind, const nlohmann::json& raw,
-                        const std::string& where);
+                        const std::string& where, bool machine_rules = true);
+// Throws InputError prefixed by `where` when `params` break a machine rule (Constraint::machine).
+void check_machine_rules(const ExperimentKind& kind, const Params& params,
+                         const std::string& where);
 
 // Declarations by kind name: metric patterns, and whether the kind is trained.
 struct KindDeclaration {

@@ -226,6 +226,7 @@ Constraint fits_memory(std::vector<std::string> sizes, std::function<double(cons
   Constraint c;
   for (const auto& k : sizes) c.text += (c.text.empty() ? "" : ", ") + k;
   c.text += " fit in memory";
+  c.machine = true;
   c.violation = [sizes, bytes](const Params& p) -> std::string {
     const double need = bytes(p), budget = static_cast<double>(memory_budget_bytes());
     if (need <= budget) return "";

@@ -60,6 +60,9 @@ struct Constraint {
   // Changes to valid parameters that break the rule (e.g. {"width": width + 1}), for the schema
   // property test; each may fall outside the schema's ranges. Empty for fits_memory.
   std::function<std::vector<nlohmann::json>(const Params&)> counterexamples;
+  // Depends on this machine (fits_memory): checked for the profile about to run, not when a
+  // claim file is loaded, so a claim file valid on one machine is valid on every machine.
+  bool machine = false;
 };
 // divides and even take an Int or an IntList `a` (then every element must satisfy the rule).
 Constraint divides(std::string a, std::string b);     // b % a == 0

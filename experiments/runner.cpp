@@ -169,7 +169,11 @@ class FileCellStore : public CellStore {
 Params resolve_params(const Claim& claim, const std::string& profile,
                       const std::vector<std::string>& overrides) {
   const Params& base = claim.profiles.at(profile);
-  if (overrides.empty()) return base;
+  if (overrides.empty()) {  // the file's values: valid everywhere, but do they fit this machine?
+    check_machine_rules(claim.kind(), base,
+                        claim.file.string() + ": profiles." + profile + " on this machine");
+    return base;
+  }
   const auto& schema = claim.kind().params;
   nlohmann::json raw = base.json();
   for (const auto& spec : schema)  // defaults are filled in again by Params

@@ -153,6 +153,20 @@ TEST(InputContract, ClaimFilesAreStrict) {
                   "ATTNLAB_CLAIMS_DIR='" + d.string() + "'");
 }
 
+TEST(InputContract, MemoryIsCheckedForTheRunNotForLoading) {
+  // A claim file is valid on every machine; a profile too big for this one fails when it runs.
+  const fs::path dir = fresh_dir("bigprofile");
+  fs::create_directories(dir / "samovar");
+  auto j = read_json_file(claims_dir() / "samovar" / "step_speed.json");
+  j["profiles"]["default"].update({{"input_len", 4096}, {"width", 512}, {"layers", 8}});
+  write_json_atomic(dir / "samovar" / "step_speed.json", j);
+  const std::string env = "ATTNLAB_CLAIMS_DIR='" + dir.string() + "'";
+  EXPECT_EQ(testutil::run_cli("list", env, 60).status, 0);
+  expect_rejected("run var.step_speed --profile default --out '" + (dir / "r").string() + "'",
+                  {"step_speed.json", "input_len = 4096", "memory"}, env);
+  EXPECT_FALSE(fs::exists(dir / "r" / "default"));
+}
+
 TEST(InputContract, MessagesNameWhatWasTyped) {
   expect_rejected("frobnicate", {"frobnicate", "allowed"});
   const fs::path dir = fresh_dir("py");
