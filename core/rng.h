@@ -11,6 +11,7 @@
 // number of threads.
 #include <boost/random/mersenne_twister.hpp>
 #include <cstdint>
+#include <limits>
 #include <string_view>
 
 namespace attnlab {
@@ -29,5 +30,16 @@ double uniform(Rng& rng, double lo, double hi);
 // Inclusive [lo, hi]; throws std::invalid_argument when lo > hi.
 std::int64_t uniform_int(Rng& rng, std::int64_t lo, std::int64_t hi);
 bool bernoulli(Rng& rng, double p);
+
+// uniform(rng, 0, 1) inline, bit for bit (Boost's generate_uniform_real for a 64-bit integer
+// engine: (x - min) / (max - min + 1) * (1 - 0) + 0, drawn again while it rounds to 1), for hot
+// loops such as dropout masks. tests/rng_test.cpp checks it against uniform().
+inline double uniform01(Rng& rng) {
+  static_assert(std::numeric_limits<Rng::result_type>::digits == 64);  // min 0, max 2^64 - 1
+  for (;;) {
+    const double r = static_cast<double>(rng()) / 18446744073709551616.0 * 1.0 + 0.0;
+    if (r < 1.0) return r;
+  }
+}
 
 }  // namespace attnlab

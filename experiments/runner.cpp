@@ -253,8 +253,10 @@ InputError not_computed(const Claim& claim, const std::string& what, const Outco
 }
 
 // The claim's checks on one outcome. `half`, when given, is the same run at half the budget.
+// A piece of a planned sweep (one unit's models or cells) may lack metrics its claim checks:
+// those are left undecided there; the merge run of the whole decides.
 Evaluation evaluate(const Claim& claim, const std::string& profile, const Outcome& o,
-                    const Outcome* half) {
+                    const Outcome* half, bool piece) {
   Evaluation e;
   for (const auto& c : claim.checks) {
     if (!c.applies(profile)) continue;
@@ -264,7 +266,7 @@ Evaluation evaluate(const Claim& claim, const std::string& profile, const Outcom
                           {"origin", c.origin},
                           {"why", c.why}};
     if (!o.has(c.metric)) {
-      if (o.incomplete_reason().empty())
+      if (o.incomplete_reason().empty() && !piece)
         throw not_computed(claim, "check metric '" + c.metric + "'", o);
       e.computed_all = false;
       rec["value"] = nullptr;
@@ -293,7 +295,10 @@ Evaluation evaluate(const Claim& claim, const std::string& profile, const Outcom
     nlohmann::json controls = nlohmann::json::array();
     auto control = [&](const std::string& name, bool negative) {
       const std::string m = c.metric + "@" + name;
-      if (!o.has(m)) throw not_computed(claim, "control metric '" + m + "'", o);
+      if (!o.has(m)) {
+        if (piece) return;
+        throw not_computed(claim, "control metric '" + m + "'", o);
+      }
       const double cv = o.get(m);
       // A control "passes" only when the check decides pass on it (on its interval if it has
       // one): a control the check cannot decide on does not make the check vacuous.
@@ -365,10 +370,11 @@ ClaimResult run_claim(const Claim& claim, const RunOptions& options) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
-  const Evaluation e = evaluate(claim, options.profile, outcome, half ? &*half : nullptr);
+  const bool piece = !options.write_result;
+  const Evaluation e = evaluate(claim, options.profile, outcome, half ? &*half : nullptr, piece);
   std::string verdict_half;
   if (half) {
-    const Evaluation eh = evaluate(claim, options.profile, *half, nullptr);
+    const Evaluation eh = evaluate(claim, options.profile, *half, nullptr, piece);
     verdict_half = eh.computed_all ? combine(eh.decisions, eh.power) : "incomplete";
   }
   ClaimResult r;

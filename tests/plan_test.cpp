@@ -95,6 +95,35 @@ TEST(Plan, ShardsThenMergeEqualOneLocalRunAndMissingUnitsAreNamed) {
   fs::remove_all(out);
 }
 
+TEST(Plan, SamovarUnitsPerModelMergeToOneLocalRun) {
+  // var.* synthetic claims split over `models`: each unit trains one model (every seed, both
+  // budgets) into the cell store; the merge reads the trained weights back bit for bit.
+  const auto claims = select_claims(load_all_claims(), {"var.generalizes_to_higher_orders_stable"});
+  const fs::path out = temp_dir("samovar");
+  const auto units = make_plan(claims, "smoke", 0, {}, out);
+  ASSERT_GE(units.size(), 2u);
+  EXPECT_EQ(units[0].unit.size(), 1u);
+  EXPECT_EQ(units[0].unit[0].rfind("models=", 0), 0u) << units[0].unit[0];
+  set_num_threads(2);
+  EXPECT_EQ(run_plan_units(units, 0, units.size(), false), static_cast<int>(units.size()));
+  const MergeResult merged = merge_plan(units, false);
+  set_num_threads(1);
+  ASSERT_TRUE(merged.incomplete.empty());
+  ASSERT_EQ(merged.results.size(), 1u);
+  RunOptions opt;
+  opt.profile = "smoke";
+  opt.write = false;
+  opt.progress = false;
+  const ClaimResult local = run_claim(claims[0], opt);
+  set_num_threads(default_num_threads());
+  const auto& r = merged.results[0];
+  EXPECT_EQ(r.verdict, local.verdict);
+  EXPECT_EQ(r.json["metrics"].dump(), local.json["metrics"].dump());
+  EXPECT_EQ(r.json["per_seed"].dump(), local.json["per_seed"].dump());
+  EXPECT_EQ(r.json["data"].dump(), local.json["data"].dump());
+  fs::remove_all(out);
+}
+
 TEST(Plan, SlurmArraysSplitAtMaxArraySize) {
   const SbatchScript s =
       slurm_script("/tmp/p/plan.jsonl", 2500, 1, 8, "01:00:00", "debug", "/usr/bin/attnlab");

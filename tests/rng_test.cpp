@@ -6,9 +6,12 @@
 
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <set>
 #include <vector>
+
+#include "core/mt_lanes.h"
 
 namespace attnlab {
 namespace {
@@ -167,6 +170,27 @@ TEST(Rng, UniformIntBernoulliRangesAndMeans) {
     EXPECT_NEAR(h / nn, 0.2, kSigmas * std::sqrt(0.2 * 0.8 / nn));
   }
   EXPECT_NEAR(sb / nn, 0.3, kSigmas * std::sqrt(0.3 * 0.7 / nn));
+}
+
+TEST(Rng, InlineUniform01IsUniformBitForBit) {
+  // The dropout masks of SAMoVAR draw with uniform01; the reference draws with uniform(0, 1).
+  Rng a = make_stream(9, "test.u01"), b = make_stream(9, "test.u01");
+  for (int i = 0; i < 100000; ++i) ASSERT_EQ(uniform01(a), uniform(b, 0.0, 1.0)) << "draw " << i;
+}
+
+TEST(Rng, SimdLanesYieldBoostsWordsPerLane) {
+  std::uint64_t seeds[kMtLanes];
+  std::vector<Rng> ref;
+  for (int v = 0; v < kMtLanes; ++v) {
+    seeds[v] = stream_seed(17, "test.lanes", static_cast<std::uint64_t>(v));
+    ref.emplace_back(seeds[v]);
+  }
+  auto lanes = std::make_unique<MtLanes8>();
+  lanes->seed(seeds);
+  for (int i = 0; i < 3 * kMtN + 5; ++i) {  // several twists
+    const U64x8& w = lanes->next();
+    for (int v = 0; v < kMtLanes; ++v) ASSERT_EQ(w[v], ref[static_cast<std::size_t>(v)]()) << i;
+  }
 }
 
 }  // namespace

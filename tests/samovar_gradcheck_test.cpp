@@ -105,10 +105,10 @@ void check_whole_model(const Config& cfg, double weight_aux, const std::string& 
   const Rng dropout = make_stream(7, "test.dropout");  // the same masks in every evaluation
   Grads g = zero_grads(p);
   Rng r0 = dropout;
-  sample_loss(p, cfg, window, target, 0.7, weight_aux, &r0, &g);
+  sample_loss_reference(p, cfg, window, target, 0.7, weight_aux, &r0, &g);
   auto loss = [&] {
     Rng r = dropout;
-    return sample_loss(p, cfg, window, target, 0.7, weight_aux, &r, nullptr);
+    return sample_loss_reference(p, cfg, window, target, 0.7, weight_aux, &r, nullptr);
   };
   std::vector<GradBlock> blocks;
   for (const auto& b : param_blocks(p, g, cfg)) blocks.push_back({b.name, b.value, b.grad, b.size});

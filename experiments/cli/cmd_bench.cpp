@@ -42,7 +42,9 @@ const std::map<std::string, std::string> kStepScripts = {{"icl", "bench/torch_ic
 
 // One training-step comparison: runs the PyTorch script, which alternates rounds of the PyTorch
 // step and of `attnlab run <claim>` and prints medians, the ratio and a final JSON line.
-nlohmann::json run_step_bench(const BenchArgs& a, const std::string& model) {
+// extra: more arguments for the script (configuration, precision, schedule).
+nlohmann::json run_step_bench(const BenchArgs& a, const std::string& model,
+                              const std::string& extra = "") {
   const auto script = std::filesystem::path(ATTNLAB_SOURCE_DIR) / kStepScripts.at(model);
   if (::access(a.python.c_str(), X_OK) != 0)
     throw InputError("bench --steps: --python '" + a.python +
@@ -52,8 +54,8 @@ nlohmann::json run_step_bench(const BenchArgs& a, const std::string& model) {
   for (int t : a.threads) threads += (threads.empty() ? "" : ",") + std::to_string(t);
   const std::string cmd = "'" + a.python + "' '" + script.string() + "' --attnlab '" +
                           self.string() + "' --threads " + threads + " --rounds " +
-                          std::to_string(a.rounds) + " 2>&1";
-  std::cerr << "training step " << model << ": " << script.filename().string() << "\n";
+                          std::to_string(a.rounds) + extra + " 2>&1";
+  std::cerr << "training step " << model << ": " << script.filename().string() << extra << "\n";
   std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(cmd.c_str(), "r"), ::pclose);
   if (!pipe) throw InputError("bench --steps: --python '" + a.python + "' could not be started");
   nlohmann::json last;
@@ -154,12 +156,26 @@ void add_bench_command(CLI::App& app) {
       std::cout << bench::bench_table(results) << std::flush;
     }
     nlohmann::json steps = nlohmann::json::object();
+    // SAMoVAR at the authors' synthetic and ETT configurations, in float64 and float32 (a
+    // short schedule: a synthetic step takes seconds in PyTorch).
+    std::vector<std::pair<std::string, std::string>> runs;  // key, extra arguments
     for (const auto& model : a->steps) {
-      steps[model] = run_step_bench(*a, model);
-      const auto& r = steps[model];
+      if (model != "var") {
+        runs.emplace_back(model, "");
+        continue;
+      }
+      for (const char* config : {"synthetic", "ett"})
+        for (const char* dtype : {"float64", "float32"})
+          runs.emplace_back(std::string("var.") + config + "." + dtype,
+                            std::string(" --config ") + config + " --dtype " + dtype +
+                                " --warmup 2 --reps 5 --steps-per-rep 2");
+    }
+    for (const auto& [key, extra] : runs) {
+      steps[key] = run_step_bench(*a, key.substr(0, key.find('.')), extra);
+      const auto& r = steps[key];
       if (r.contains("ratio_torch_best_over_attnlab_best")) {
-        std::printf("training step %-4s PyTorch best %.4f s, attnlab best %.4f s: %.1fx\n",
-                    model.c_str(), min_value(r["torch_seconds_per_step"]),
+        std::printf("training step %-20s PyTorch best %.4f s, attnlab best %.4f s: %.1fx\n",
+                    key.c_str(), min_value(r["torch_seconds_per_step"]),
                     min_value(r["attnlab_seconds_per_step"]),
                     r["ratio_torch_best_over_attnlab_best"].get<double>());
         std::fflush(stdout);

@@ -14,6 +14,7 @@
 
 #include "analysis/icl_ridge.h"
 #include "core/error.h"
+#include "core/mt_lanes.h"
 #include "core/thread_pool.h"
 
 namespace attnlab::icl {
@@ -79,46 +80,7 @@ EvalSet make_eval_set(const RegressionSpec& spec, std::uint64_t seed, std::size_
 
 namespace {
 
-// ---- mt19937_64 in SIMD lanes -------------------------------------------------------------------
-// Boost's mt19937_64 (n = 312, m = 156, r = 31, the Matsumoto-Nishimura 2002 seeding) for 8
-// streams at once, one per 64-bit lane. Word is either one std::uint64_t or a vector of 8.
-typedef std::uint64_t U64x8 __attribute__((vector_size(64)));
-constexpr int kMtLanes = 8;
-constexpr int kMtN = 312, kMtM = 156;
-constexpr std::uint64_t kMtA = 0xb5026f5aa96619e9ULL, kMtF = 6364136223846793005ULL;
-constexpr std::uint64_t kMtUpper = ~std::uint64_t(0) << 31, kMtLower = ~kMtUpper;
-
-// seed(value) then normalize_state() (boost/random/mersenne_twister.hpp). Boost's all-zero state
-// fix-up never applies: x[i] = f (x[i-1] ^ ...) + i, so x[1] = 0 implies x[2] = 2.
-template <class Word>
-void mt_seed(Word* x, Word value) {
-  x[0] = value;
-  for (int i = 1; i < kMtN; ++i)
-    x[i] = kMtF * (x[i - 1] ^ (x[i - 1] >> 62)) + static_cast<std::uint64_t>(i);
-  Word y0 = x[kMtM - 1] ^ x[kMtN - 1];
-  const Word top = y0 >> 63;  // 1 where bit 63 is set
-  y0 = ((y0 ^ (kMtA & -top)) << 1) | top;
-  x[0] = (x[0] & kMtUpper) | (y0 & kMtLower);
-}
-
-template <class Word>
-void mt_twist(Word* x) {
-  auto step = [&](int j, const Word& next, const Word& far) {
-    const Word y = (x[j] & kMtUpper) | (next & kMtLower);
-    x[j] = far ^ (y >> 1) ^ (kMtA & -(next & 1));
-  };
-  for (int j = 0; j < kMtN - kMtM; ++j) step(j, x[j + 1], x[j + kMtM]);
-  for (int j = kMtN - kMtM; j < kMtN - 1; ++j) step(j, x[j + 1], x[j - (kMtN - kMtM)]);
-  step(kMtN - 1, x[0], x[kMtM - 1]);
-}
-
-template <class Word>
-Word mt_temper(Word z) {
-  z ^= (z >> 29) & 0x5555555555555555ULL;
-  z ^= (z << 17) & 0x71d67fffeda60000ULL;
-  z ^= (z << 37) & 0xfff7eee000000000ULL;
-  return z ^ (z >> 43);
-}
+// The mt19937_64 lanes (seed, twist, temper of 8 streams at once) are in core/mt_lanes.h.
 
 // Boost's ziggurat for N(0, 1) (boost/random/normal_distribution.hpp, detail/int_float_pair.hpp)
 // turns one 64-bit word u into b = u & 255, r = double((u & ~2^11) >> 8) * 2^-56, i = b >> 1,

@@ -47,7 +47,7 @@ const std::map<std::string, KindDeclaration>& samovar_declarations() {
          "max_rel_diff_output"},
         /*trained=*/false}},
       {"samovar_step_timing",
-       {{"last_loss", "parameters"},
+       {{"last_loss", "parameters", "parameters_authors_count"},
         /*trained=*/false}},
       {"samovar_synthetic_var",
        {{"corr_gap_model_minus_ls",

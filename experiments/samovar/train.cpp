@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "analysis/var_fit.h"
@@ -19,8 +20,6 @@ namespace sv = attnlab::samovar;
 using Eigen::MatrixXd;
 
 namespace {
-
-constexpr std::size_t kGradChunk = 8;  // samples per gradient partial (fixed: thread-independent)
 
 double global_norm(const std::vector<ParamBlock<double>>& blocks, bool grads) {
   double s = 0;
@@ -93,27 +92,39 @@ std::vector<ParamSpec> model_schema() {
           p_int("warmup_epochs", 0, 1000),
           p_real("lr", 0, 1),
           p_real("aux_weight", 0, 10),
-          p_bool("channel_drop")};
+          p_bool("channel_drop"),
+          precision_param()};
+}
+
+ParamSpec precision_param() {
+  return p_string("precision", {"float64", "float32"})
+      .optional("float64")
+      .describe(
+          "arithmetic of the training step: float32 computes activations, gradients and GEMMs in "
+          "single precision with float64 master weights and AdamW state; evaluation is float64");
 }
 
 std::vector<Constraint> model_constraints() {
-  // Peak memory: each thread holds one sample's caches (models/samovar/samovar.h SampleCache:
-  // per channel about 11 (T, D) matrices per attention layer, 15 per MLP layer with its 4D
-  // hidden units, 8 more; with gradients and temporaries 32 per layer), T = 2 input_len tokens
-  // (patch 1); plus the data sets, windows and targets of every channel. Measured: 560 MB peak
-  // RSS for step timing at input_len 512, width 128, layers 4, 2 threads; estimate 570 MB.
+  // Peak memory: each thread holds one batched workspace of kGradChunk samples
+  // (models/samovar/batched.cpp Work: per layer about 7 (D, C T) token matrices of the attention
+  // and 3 plus 3 four-wide ones of the MLP, with backward scratch about 24 per layer plus 32),
+  // T = 2 ceil(input_len / patch) tokens per channel; plus the data sets, windows and targets.
   const auto bytes = [](const Params& prm) {
-    const double T = 2.0 * prm.number("input_len"), D = prm.number("width");
-    const double layers = prm.number("layers"), C = kSamovarDim;
-    const double caches = memory_threads() * C * T * D * 8 * (32 * layers + 8);
+    const double C = prm.has("channels") ? prm.number("channels") : kSamovarDim;
+    const double patch = prm.has("patch") ? prm.number("patch") : 1;
+    const double T = 2.0 * std::ceil(prm.number("input_len") / patch), D = prm.number("width");
+    const double layers = prm.number("layers");
+    const double caches =
+        memory_threads() * static_cast<double>(kGradChunk) * C * T * D * 8 * (24 * layers + 32);
     const double windows = prm.has("train_size")
                                ? (prm.number("train_size") + prm.number("val_size")) *
                                      (prm.number("input_len") + 1) * C * 8 * 2
-                               : prm.number("batch") * (prm.number("input_len") + 1) * C * 8 * 2;
+                               : prm.number("batch") * (prm.number("input_len") + patch) * C * 8;
     return caches + windows;
   };
-  return {divides("heads", "width"),
-          fits_memory({"input_len", "width", "layers", "train_size", "val_size", "batch"}, bytes)};
+  return {divides("heads", "width"), fits_memory({"input_len", "width", "layers", "train_size",
+                                                  "val_size", "batch", "channels", "patch"},
+                                                 bytes)};
 }
 
 sv::Config base_config(const Params& prm) {
@@ -136,18 +147,33 @@ Hyper base_hyper(const RunContext& ctx) {
   const int epochs = ctx.scaled(prm.i32("epochs"));
   const int warmup = std::min({prm.i32("warmup_epochs"), ctx.scaled(prm.i32("warmup_epochs")),
                                epochs - 1});  // rounding must keep warm-up < training
-  return {epochs,      prm.i32("batch"),    std::max(0, warmup),
-          prm.d("lr"), prm.d("aux_weight"), prm.b("channel_drop")};
+  return {epochs,
+          prm.i32("batch"),
+          std::max(0, warmup),
+          prm.d("lr"),
+          prm.d("aux_weight"),
+          prm.b("channel_drop"),
+          parse_precision(prm.s("precision"))};
+}
+
+Precision parse_precision(const std::string& name) {
+  if (name == "float64") return Precision::Float64;
+  if (name == "float32") return Precision::Float32;
+  throw InputError("precision '" + name + "' is not allowed (allowed: float64, float32)");
 }
 
 double evaluate(const sv::Params& p, const sv::Config& cfg, const std::vector<Example>& data) {
   std::vector<double> se(data.size());
-  parallel_for(data.size(), [&](std::size_t b, std::size_t e) {
-    for (std::size_t i = b; i < e; ++i) {
-      sv::SampleCache cache;
-      const MatrixXd f = sv::forward(p, cfg, data[i].window, cache, nullptr);
-      se[i] = (f - data[i].target).squaredNorm();  // both (1, C)
-    }
+  sv::BatchModelPool<double> pool(cfg);
+  parallel_chunks(data.size(), kGradChunk, [&](std::size_t, std::size_t lo, std::size_t hi) {
+    sv::BatchView v;
+    for (std::size_t i = lo; i < hi; ++i) v.windows.push_back(&data[i].window);
+    auto model = pool.acquire();
+    std::vector<MatrixXd> f;
+    model->forecast(p, v, f);
+    pool.release(std::move(model));
+    for (std::size_t i = lo; i < hi; ++i)
+      se[i] = (f[i - lo] - data[i].target).squaredNorm();  // both (1, C)
   });
   double s = 0;
   for (double v : se) s += v;
@@ -162,7 +188,15 @@ Stepper make_stepper(const sv::Config& cfg, const Hyper& hp, std::uint64_t seed)
   Rng init = make_stream(seed, "init");
   st.params = sv::init_params(cfg, init);
   st.grads = sv::zero_grads(st.params);
-  st.partial.assign(num_chunks(static_cast<std::size_t>(hp.batch), kGradChunk), st.grads);
+  const std::size_t chunks = num_chunks(static_cast<std::size_t>(hp.batch), kGradChunk);
+  if (hp.precision == Precision::Float32) {
+    sv::cast_params<float>(st.params, st.params_f);
+    st.partial_f.assign(chunks, st.params_f);
+    st.pool_f = std::make_unique<sv::BatchModelPool<float>>(cfg);
+  } else {
+    st.partial.assign(chunks, st.grads);
+    st.pool = std::make_unique<sv::BatchModelPool<double>>(cfg);
+  }
   return st;
 }
 
@@ -179,29 +213,45 @@ double train_step(Stepper& st, Adam<double>& opt, const std::vector<Example>& tr
     const double r = uniform(drop, 0.0, 1.0);
     for (auto& k : keep) k = bernoulli(drop, r) ? 1.0 : 0.0;
   }
-  std::vector<double> losses(st.partial.size(), 0.0);
+  const bool f32 = st.hp.precision == Precision::Float32;
+  if (f32) sv::cast_params<float>(st.params, st.params_f);
+  const std::size_t chunks = f32 ? st.partial_f.size() : st.partial.size();
+  std::vector<double> losses(chunks, 0.0);
   parallel_chunks(B, kGradChunk, [&](std::size_t c, std::size_t lo, std::size_t hi) {
-    st.partial[c].set_zero();
+    sv::BatchView v;
     for (std::size_t i = lo; i < hi; ++i) {
       const Example& ex = train[order[first + i]];
-      MatrixXd w = ex.window, t = ex.target;
-      for (int ch = 0; ch < cfg.channels; ++ch) {
-        w.col(ch) *= keep[static_cast<std::size_t>(ch)];
-        t.col(ch) *= keep[static_cast<std::size_t>(ch)];
-      }
-      Rng dr = make_stream(st.seed, "dropout", static_cast<std::uint64_t>(st.step) * B + i);
-      losses[c] += sv::sample_loss(st.params, cfg, w, t, w_fc, w_aux, &dr, &st.partial[c]);
+      v.windows.push_back(&ex.window);
+      v.targets.push_back(&ex.target);
+      v.dropout_seeds.push_back(  // make_stream(seed, "dropout", step B + i)'s seed
+          stream_seed(st.seed, "dropout", static_cast<std::uint64_t>(st.step) * B + i));
+    }
+    v.keep = keep;
+    if (f32) {
+      auto model = st.pool_f->acquire();
+      st.partial_f[c].set_zero();
+      losses[c] = model->loss(st.params_f, v, w_fc, w_aux, &st.partial_f[c]);
+      st.pool_f->release(std::move(model));
+    } else {
+      auto model = st.pool->acquire();
+      st.partial[c].set_zero();
+      losses[c] = model->loss(st.params, v, w_fc, w_aux, &st.partial[c]);
+      st.pool->release(std::move(model));
     }
   });
   st.grads.set_zero();
-  auto gb = sv::param_blocks(st.params, st.grads, cfg);
   double loss = 0;
-  for (std::size_t c = 0; c < st.partial.size(); ++c) {  // chunk order: thread-independent
-    auto pb = sv::param_blocks(st.params, st.partial[c], cfg);
-    for (std::size_t k = 0; k < gb.size(); ++k)
-      for (std::size_t i = 0; i < gb[k].size; ++i) gb[k].grad[i] += pb[k].grad[i];
+  for (std::size_t c = 0; c < chunks; ++c) {  // chunk order: thread-independent
+    if (f32)
+      sv::Params::visit_blocks(st.grads, &st.partial_f[c], [](const char*, int, auto& g, auto* pc) {
+        g += pc->template cast<double>();
+      });
+    else
+      sv::Params::visit_blocks(st.grads, &st.partial[c],
+                               [](const char*, int, auto& g, auto* pc) { g += *pc; });
     loss += losses[c];
   }
+  auto gb = sv::param_blocks(st.params, st.grads, cfg);
   if (std::isfinite(loss) && std::isfinite(global_norm(gb, true))) opt.step(gb, lr);
   ++st.step;
   return loss;
@@ -466,6 +516,50 @@ void paired(const std::string& a, const std::string& b,
   out.seeds("min_seed_diff_" + b + "_minus_" + a, diff, Aggregate::Min);
 }
 
+// A trained model as a cell: its configuration, weights (every parameter block by name), curve
+// and gradient statistics. JSON keeps doubles exactly (17 significant digits).
+nlohmann::json trained_json(Trained& tr, const nlohmann::json& config) {
+  nlohmann::json weights = nlohmann::json::object();
+  sv::Params::visit_blocks(tr.params, static_cast<sv::Params*>(nullptr),
+                           [&](const char* f, int i, auto& v, auto*) {
+                             weights[std::string(f) + "#" + std::to_string(i)] =
+                                 std::vector<double>(v.data(), v.data() + v.size());
+                           });
+  return {{"config", config},
+          {"weights", weights},
+          {"curve", tr.curve},
+          {"max_grad_norm", tr.max_grad_norm},
+          {"mean_grad_norm", tr.mean_grad_norm},
+          {"final_weight_norm", tr.final_weight_norm},
+          {"max_weight_norm", tr.max_weight_norm}};
+}
+
+// The inverse; false (the caller retrains) when a block is missing or has another size.
+bool trained_from_json(const nlohmann::json& j, const sv::Config& cfg, Trained& tr) {
+  Rng shape_rng = make_stream(0, "shape");
+  tr.params = sv::init_params(cfg, shape_rng);  // shapes only; every value is replaced
+  bool ok = true;
+  const auto& weights = j.at("weights");
+  sv::Params::visit_blocks(tr.params, static_cast<sv::Params*>(nullptr),
+                           [&](const char* f, int i, auto& v, auto*) {
+                             const auto it = weights.find(std::string(f) + "#" + std::to_string(i));
+                             if (it == weights.end() || !it->is_array() ||
+                                 it->size() != static_cast<std::size_t>(v.size())) {
+                               ok = false;
+                               return;
+                             }
+                             for (Eigen::Index k = 0; k < v.size(); ++k)
+                               v.data()[k] = (*it)[static_cast<std::size_t>(k)].get<double>();
+                           });
+  tr.curve = j.at("curve").get<std::vector<double>>();
+  tr.max_grad_norm = j.at("max_grad_norm").get<double>();
+  tr.mean_grad_norm = j.at("mean_grad_norm").get<double>();
+  tr.final_weight_norm = j.at("final_weight_norm").get<double>();
+  tr.max_weight_norm = j.at("max_weight_norm").get<double>();
+  tr.diverged = false;
+  return ok && !tr.curve.empty();
+}
+
 Outcome run_generalization(const RunContext& ctx) {
   const Params& prm = ctx.params;
   const int L = prm.i32("input_len"), seeds = prm.i32("seeds");
@@ -492,9 +586,41 @@ Outcome run_generalization(const RunContext& ctx) {
     for (int k = 0; k < seeds; ++k) {
       const std::uint64_t rs = stream_seed(ctx.seed, "replicate", static_cast<std::uint64_t>(k));
       const bool cropped = cfg.input_len != base.input_len;
-      const Trained tr =
-          train_model(cfg, h, cropped ? crop(train) : train, cropped ? crop(val) : val,
-                      stream_seed(rs, m), [&](double f) { ctx.progress((done + f) / total, m); });
+      // A trained model is kept in the cell store with everything it was trained from, so a
+      // plan split over `models` (one unit per model) and the merge run share it bit for bit.
+      const nlohmann::json config = {
+          {"model", m},
+          {"data_seed", ctx.seed},
+          {"train_seed", stream_seed(rs, m)},
+          {"protocol", protocol},
+          {"train_size", train.size()},
+          {"val_size", val.size()},
+          {"input_len", cfg.input_len},
+          {"width", cfg.width},
+          {"heads", cfg.heads},
+          {"layers", cfg.attn_layers},
+          {"dropout", cfg.dropout},
+          {"epochs", h.epochs},
+          {"batch", h.batch},
+          {"warmup_epochs", h.warmup_epochs},
+          {"lr", h.lr},
+          {"aux_weight", h.aux_weight},
+          {"channel_drop", h.channel_drop},
+          {"precision", h.precision == Precision::Float32 ? "float32" : "float64"}};
+      const std::string key =
+          "samovar_" + m + "_seed" + std::to_string(k) + "_" + std::to_string(h.epochs) + "epochs";
+      Trained tr;
+      std::optional<nlohmann::json> kept;
+      if (ctx.cells) kept = ctx.cells->load(key);
+      if (kept && kept->value("config", nlohmann::json()) == config &&
+          trained_from_json(*kept, cfg, tr)) {
+        ctx.progress((done + 1) / total, m);
+      } else {
+        tr =
+            train_model(cfg, h, cropped ? crop(train) : train, cropped ? crop(val) : val,
+                        stream_seed(rs, m), [&](double f) { ctx.progress((done + f) / total, m); });
+        if (ctx.cells && !tr.diverged) ctx.cells->save(key, trained_json(tr, config));
+      }
       if (tr.diverged)
         throw NumericError("samovar_synthetic_var: " + m + " seed " + std::to_string(k) +
                            " diverged at step " + std::to_string(tr.diverged_step));
@@ -572,10 +698,15 @@ std::vector<ExperimentKind> train_experiments() {
       p_int("recovery_samples", 0, 100000)
           .optional(0)
           .describe("validation samples for the lag-recovery metrics (trained SAMoVAR, seed 0)"));
-  return {{"samovar_synthetic_var",
-           "train SAMoVAR / FixedVAR / LinTrans on low-order VAR data, validate on unseen "
-           "higher orders",
-           schema, run_generalization, model_constraints()}};
+  std::vector<ExperimentKind> kinds = {
+      {"samovar_synthetic_var",
+       "train SAMoVAR / FixedVAR / LinTrans on low-order VAR data, validate on unseen "
+       "higher orders",
+       schema, run_generalization, model_constraints()}};
+  // A plan splits a claim into one unit per model; each keeps its trained models (every seed,
+  // both budgets) in the cell store and the merge run reads them back.
+  kinds.front().split_over = {"models"};
+  return kinds;
 }
 
 }  // namespace attnlab::samovar_exp

@@ -10,6 +10,7 @@
 
 #include "core/optim.h"
 #include "experiments/experiment.h"
+#include "models/samovar/batched.h"
 #include "models/samovar/samovar.h"
 
 namespace attnlab::samovar_exp {
@@ -26,10 +27,16 @@ struct Example {
 std::vector<Example> make_split(const std::string& protocol, bool train, std::uint64_t seed,
                                 int count, int L);
 
+// Arithmetic of the training step: float64, or float32 activations, gradients and GEMMs with
+// float64 master weights, optimizer state and gradient sums (evaluation is always float64).
+enum class Precision { Float64, Float32 };
+Precision parse_precision(const std::string& name);  // "float64" | "float32"
+
 struct Hyper {
   int epochs = 1, batch = 32, warmup_epochs = 0;
   double lr = 1e-3, aux_weight = 1.0;
   bool channel_drop = true;
+  Precision precision = Precision::Float64;
 };
 
 // Model variants by name: "samovar", "fixedvar" (1 head, no auxiliary loss, as the authors'
@@ -43,6 +50,7 @@ void configure_model(const std::string& model, samovar::Config& cfg, Hyper& hp);
 
 // Shared model/data schema entries and their reading.
 std::vector<ParamSpec> model_schema();
+ParamSpec precision_param();  // "precision": float64 (default) | float32
 // heads divides width; the caches of one sample per thread and the data fit in memory.
 std::vector<Constraint> model_constraints();
 samovar::Config base_config(const Params& prm);
@@ -69,13 +77,19 @@ Trained train_model(const samovar::Config& cfg, const Hyper& hp, const std::vect
                     const std::function<void(double)>& progress);
 
 // One optimisation step on `batch` samples starting at `first` of `train` (no shuffling):
-// gradients, AdamW update. Used by the step-speed claim. Returns the batch loss.
+// gradients on the batched path (models/samovar/batched.h), chunks of kGradChunk samples summed
+// in chunk order, AdamW update. Used by the step-speed claim. Returns the batch loss.
+constexpr std::size_t kGradChunk = 8;  // samples per gradient partial (fixed: thread-independent)
 struct Stepper {
   samovar::Config cfg;
   Hyper hp;
   samovar::Params params;
   samovar::Grads grads;
-  std::vector<samovar::Grads> partial;
+  std::vector<samovar::Grads> partial;             // float64: one per chunk
+  samovar::ParamsT<float> params_f;                // float32: weights cast each step
+  std::vector<samovar::ParamsT<float>> partial_f;  // float32: one per chunk
+  std::unique_ptr<samovar::BatchModelPool<double>> pool;
+  std::unique_ptr<samovar::BatchModelPool<float>> pool_f;
   std::int64_t step = 0;
   std::uint64_t seed = 0;
 };

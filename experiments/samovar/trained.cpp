@@ -242,10 +242,27 @@ Outcome run_key_ablation(const RunContext& ctx) {
 Outcome run_step_timing(const RunContext& ctx) {
   const Params& prm = ctx.params;
   sv::Config cfg = base_config(prm);
-  Hyper hp{1, prm.i32("batch"), 0, prm.d("lr"), prm.d("aux_weight"), prm.b("channel_drop")};
+  cfg.channels = prm.i32("channels");
+  cfg.patch = prm.i32("patch");
+  Hyper hp{1,
+           prm.i32("batch"),
+           0,
+           prm.d("lr"),
+           prm.d("aux_weight"),
+           prm.b("channel_drop"),
+           parse_precision(prm.s("precision"))};
   configure_model(prm.s("model"), cfg, hp);
   const auto B = static_cast<std::size_t>(hp.batch);
-  const auto data = make_split("authors", true, ctx.seed, hp.batch, cfg.input_len);
+  // N(0, 1) windows and targets of the configured shape: a step's time does not depend on the
+  // values (no data-dependent branches), and any channel count or lookback is allowed.
+  Rng data_rng = make_stream(ctx.seed, "samovar.speed.data");
+  std::vector<Example> data(B);
+  for (Example& ex : data) {
+    ex.window.resize(cfg.input_len, cfg.channels);
+    ex.target.resize(cfg.patch, cfg.channels);
+    for (Eigen::Index j = 0; j < ex.window.size(); ++j) ex.window.data()[j] = normal(data_rng);
+    for (Eigen::Index j = 0; j < ex.target.size(); ++j) ex.target.data()[j] = normal(data_rng);
+  }
   std::vector<std::size_t> order(B);
   for (std::size_t i = 0; i < B; ++i) order[i] = i;
   Stepper st = make_stepper(cfg, hp, stream_seed(ctx.seed, "samovar.speed"));
@@ -265,8 +282,16 @@ Outcome run_step_timing(const RunContext& ctx) {
   Outcome o;
   o.timing("seconds_per_step", times[times.size() / 2]);
   o.timing("seconds_per_step_min", times.front());
+  // GEMM-convention FLOPs (models/samovar/batched.h train_step_flops) per median second.
+  o.timing("gflops_per_second",
+           sv::train_step_flops(cfg, hp.batch) / times[times.size() / 2] / 1e9);
   o.metric("last_loss", last);
-  o.metric("parameters", static_cast<double>(sv::count_params(st.params, cfg)));
+  const auto params = sv::count_params(st.params, cfg);
+  o.metric("parameters", static_cast<double>(params));
+  // The count the authors' code reports for the same model (dead parameters added, see
+  // models/samovar/samovar.h authors_unread_params); 0 unread for variants they do not count.
+  o.metric("parameters_authors_count",
+           static_cast<double>(params + sv::authors_unread_params(cfg)));
   return o;
 }
 
@@ -281,6 +306,8 @@ std::vector<ExperimentKind> trained_experiments() {
   abl.push_back(p_reals("lrs", 1e-6, 1).describe("peak learning rates to train both variants at"));
   std::vector<ParamSpec> speed = {
       p_string("model", {"samovar", "fixedvar", "lintrans", "samovar_wk"}),
+      p_int("channels", 1, 64).optional(2).describe("C, series per window"),
+      p_int("patch", 1, 1024).optional(1).describe("s, patch length = forecast horizon"),
       p_int("input_len", 8, 4096),
       p_int("width", 2, 512),
       p_int("heads", 1, 64),
@@ -292,7 +319,8 @@ std::vector<ExperimentKind> trained_experiments() {
       p_bool("channel_drop"),
       p_int("warmup", 0, 1000),
       p_int("reps", 1, 1000),
-      p_int("steps_per_rep", 1, 1000)};
+      p_int("steps_per_rep", 1, 1000),
+      precision_param()};
   return {
       {"samovar_misaligned",
        "residual of the best VAR explanation of trained SAMoVAR vs LinTrans stack outputs", mis,

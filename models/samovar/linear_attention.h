@@ -14,6 +14,8 @@ namespace attnlab::samovar {
 
 template <class S>
 using Mat = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>;
+template <class S>
+using VecT = Eigen::Matrix<S, Eigen::Dynamic, 1>;
 
 // Q, K, V: (T, d). Returns O: (T, d).
 template <class S>

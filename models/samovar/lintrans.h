@@ -14,16 +14,18 @@
 
 namespace attnlab::samovar {
 
-struct LinBlock {
-  Vector gain_attn;       // (D)
-  Matrix Wq, Wk, Wv, Wc;  // (D, D)
-  Vector bq, bk, bv, bc;  // (D)
-  Vector gain_mlp;        // (D)
-  Matrix W1;              // (D, 4D)
-  Vector b1;              // (4D)
-  Matrix W2;              // (4D, D)
-  Vector b2;              // (D)
+template <class S>
+struct LinBlockT {
+  VecT<S> gain_attn;       // (D)
+  Mat<S> Wq, Wk, Wv, Wc;   // (D, D)
+  VecT<S> bq, bk, bv, bc;  // (D)
+  VecT<S> gain_mlp;        // (D)
+  Mat<S> W1;               // (D, 4D)
+  VecT<S> b1;              // (4D)
+  Mat<S> W2;               // (4D, D)
+  VecT<S> b2;              // (D)
 };
+using LinBlock = LinBlockT<double>;
 
 struct LinBlockCache {
   Matrix X, inv_a, xn, k_mask, Q, K, V, attn, out_mask;  // attention half

@@ -22,76 +22,14 @@ Matrix randn(Eigen::Index r, Eigen::Index c, double std, Rng& rng) {
 Vector ones(Eigen::Index n) { return Vector::Ones(n); }
 Vector zeros(Eigen::Index n) { return Vector::Zero(n); }
 
-template <class F>
-void for_each_block(Params& p, Grads* g, F&& f) {
-  // f(name, value matrix/vector of p, same in g (or nullptr)); fixed order.
-  auto visit = [&](const std::string& name, auto& pv, auto* gv) { f(name, pv, gv); };
-  visit("G", p.G, g ? &g->G : nullptr);
-  visit("g", p.g, g ? &g->g : nullptr);
-  visit("W_ex", p.W_ex, g ? &g->W_ex : nullptr);
-  visit("b_ex", p.b_ex, g ? &g->b_ex : nullptr);
-  visit("gain_ex", p.gain_ex, g ? &g->gain_ex : nullptr);
-  visit("W_en", p.W_en, g ? &g->W_en : nullptr);
-  visit("b_en", p.b_en, g ? &g->b_en : nullptr);
-  visit("gain_en", p.gain_en, g ? &g->gain_en : nullptr);
-  visit("E_pos", p.E_pos, g ? &g->E_pos : nullptr);
-  visit("E_ch", p.E_ch, g ? &g->E_ch : nullptr);
-  visit("E_type", p.E_type, g ? &g->E_type : nullptr);
-  visit("E_chtype", p.E_chtype, g ? &g->E_chtype : nullptr);
-  visit("gain_pre", p.gain_pre, g ? &g->gain_pre : nullptr);
-  for (std::size_t b = 0; b < p.mlp.size(); ++b) {
-    const std::string n = "mlp" + std::to_string(b) + ".";
-    MlpBlock* gb = g ? &g->mlp[b] : nullptr;
-    visit(n + "gain", p.mlp[b].gain, gb ? &gb->gain : nullptr);
-    visit(n + "W1", p.mlp[b].W1, gb ? &gb->W1 : nullptr);
-    visit(n + "b1", p.mlp[b].b1, gb ? &gb->b1 : nullptr);
-    visit(n + "W2", p.mlp[b].W2, gb ? &gb->W2 : nullptr);
-    visit(n + "b2", p.mlp[b].b2, gb ? &gb->b2 : nullptr);
-  }
-  visit("gain_var", p.gain_var, g ? &g->gain_var : nullptr);
-  for (std::size_t l = 0; l < p.attn.size(); ++l) {
-    const std::string n = "attn" + std::to_string(l) + ".";
-    AttnLayer* gl = g ? &g->attn[l] : nullptr;
-    visit(n + "Wq", p.attn[l].Wq, gl ? &gl->Wq : nullptr);
-    visit(n + "bq", p.attn[l].bq, gl ? &gl->bq : nullptr);
-    visit(n + "gq", p.attn[l].gq, gl ? &gl->gq : nullptr);
-    visit(n + "Wv", p.attn[l].Wv, gl ? &gl->Wv : nullptr);
-    visit(n + "bv", p.attn[l].bv, gl ? &gl->bv : nullptr);
-    visit(n + "gv", p.attn[l].gv, gl ? &gl->gv : nullptr);
-    visit(n + "Wk", p.attn[l].Wk, gl ? &gl->Wk : nullptr);
-    visit(n + "bk", p.attn[l].bk, gl ? &gl->bk : nullptr);
-    visit(n + "Qfix", p.attn[l].Qfix, gl ? &gl->Qfix : nullptr);
-    visit(n + "Vfix", p.attn[l].Vfix, gl ? &gl->Vfix : nullptr);
-  }
-  for (std::size_t l = 0; l < p.lin.size(); ++l) {
-    const std::string n = "lin" + std::to_string(l) + ".";
-    LinBlock* gl = g ? &g->lin[l] : nullptr;
-    visit(n + "gain_attn", p.lin[l].gain_attn, gl ? &gl->gain_attn : nullptr);
-    visit(n + "Wq", p.lin[l].Wq, gl ? &gl->Wq : nullptr);
-    visit(n + "bq", p.lin[l].bq, gl ? &gl->bq : nullptr);
-    visit(n + "Wk", p.lin[l].Wk, gl ? &gl->Wk : nullptr);
-    visit(n + "bk", p.lin[l].bk, gl ? &gl->bk : nullptr);
-    visit(n + "Wv", p.lin[l].Wv, gl ? &gl->Wv : nullptr);
-    visit(n + "bv", p.lin[l].bv, gl ? &gl->bv : nullptr);
-    visit(n + "Wc", p.lin[l].Wc, gl ? &gl->Wc : nullptr);
-    visit(n + "bc", p.lin[l].bc, gl ? &gl->bc : nullptr);
-    visit(n + "gain_mlp", p.lin[l].gain_mlp, gl ? &gl->gain_mlp : nullptr);
-    visit(n + "W1", p.lin[l].W1, gl ? &gl->W1 : nullptr);
-    visit(n + "b1", p.lin[l].b1, gl ? &gl->b1 : nullptr);
-    visit(n + "W2", p.lin[l].W2, gl ? &gl->W2 : nullptr);
-    visit(n + "b2", p.lin[l].b2, gl ? &gl->b2 : nullptr);
-  }
-  visit("theta", p.theta, g ? &g->theta : nullptr);
-  visit("gain_final", p.gain_final, g ? &g->gain_final : nullptr);
-  visit("W_out", p.W_out, g ? &g->W_out : nullptr);
-  visit("b_out", p.b_out, g ? &g->b_out : nullptr);
+// "mlp.W1", 2 -> "mlp2.W1"; "theta", -1 -> "theta".
+std::string block_name(const char* field, int index) {
+  std::string name = field;
+  if (index >= 0) name.insert(name.find('.'), std::to_string(index));
+  return name;
 }
 
 }  // namespace
-
-void Params::set_zero() {
-  for_each_block(*this, nullptr, [](const std::string&, auto& v, auto*) { v.setZero(); });
-}
 
 Params init_params(const Config& cfg, Rng& rng) {
   const Eigen::Index C = cfg.channels, s = cfg.patch, D = cfg.width, P = cfg.patches(),
@@ -158,10 +96,11 @@ Grads zero_grads(const Params& like) {
 
 std::vector<ParamBlock<double>> param_blocks(Params& p, Grads& g, const Config&) {
   std::vector<ParamBlock<double>> blocks;
-  for_each_block(p, &g, [&](const std::string& name, auto& v, auto* gv) {
+  Params::visit_blocks(p, &g, [&](const char* field, int index, auto& v, auto* gv) {
     if (v.size() == 0) return;
     assert(gv->size() == v.size());
-    blocks.push_back({name, v.data(), gv->data(), static_cast<std::size_t>(v.size())});
+    blocks.push_back(
+        {block_name(field, index), v.data(), gv->data(), static_cast<std::size_t>(v.size())});
   });
   return blocks;
 }
@@ -172,6 +111,14 @@ std::size_t count_params(const Params& p, const Config& cfg) {
   std::size_t n = 0;
   for (const auto& b : param_blocks(copy, g, cfg)) n += b.size;
   return n;
+}
+
+std::size_t authors_unread_params(const Config& cfg) {
+  const auto D = static_cast<std::size_t>(cfg.width), P = static_cast<std::size_t>(cfg.patches());
+  const auto layers = static_cast<std::size_t>(cfg.attn_layers);
+  if (cfg.arch == Arch::LinTrans) return D * 2 * layers + 2 * layers;
+  if (cfg.fixed_qv || cfg.learned_keys) return 0;
+  return P * D + layers * D;
 }
 
 // ---- stack ----------------------------------------------------------------------------------
@@ -471,11 +418,12 @@ void backward(const Params& p, const Config& cfg, const SampleCache& cache,
   g.g += dMix.colwise().sum().transpose();
 }
 
-double sample_loss(const Params& p, const Config& cfg, const Matrix& window, const Matrix& target,
-                   double weight_fc, double weight_aux, Rng* rng, Grads* grads) {
+double sample_loss_reference(const Params& p, const Config& cfg, const Matrix& window,
+                             const Matrix& target, double weight_fc, double weight_aux, Rng* rng,
+                             Grads* grads) {
   const Eigen::Index C = cfg.channels, P = cfg.patches(), s = cfg.patch;
   if (target.rows() != s || target.cols() != C)
-    throw InputError("samovar::sample_loss: target must be (patch, channels) = (" +
+    throw InputError("samovar::sample_loss_reference: target must be (patch, channels) = (" +
                      std::to_string(s) + ", " + std::to_string(C) + ")");
   SampleCache cache;
   const Matrix forecast = forward(p, cfg, window, cache, rng);

@@ -42,46 +42,143 @@ struct Config {
   int head_dim() const { return width / heads; }
 };
 
-struct MlpBlock {
-  Vector gain;  // (D)
-  Matrix W1;    // (D, 4D)
-  Vector b1;    // (4D)
-  Matrix W2;    // (4D, D)
-  Vector b2;    // (D)
+// Parameters in precision S: double for claims and tests, float for the float32 training path
+// (models/samovar/batched.h keeps double master weights and casts them each step).
+template <class S>
+struct MlpBlockT {
+  VecT<S> gain;  // (D)
+  Mat<S> W1;     // (D, 4D)
+  VecT<S> b1;    // (4D)
+  Mat<S> W2;     // (4D, D)
+  VecT<S> b2;    // (D)
 };
+using MlpBlock = MlpBlockT<double>;
 
-struct AttnLayer {
-  Matrix Wq, Wv;      // (D, D)
-  Vector bq, bv;      // (D)
-  Vector gq, gv;      // (D) per-head RMSNorm gains, (h, d) flattened
-  Matrix Wk;          // (D, D), only with learned_keys
-  Vector bk;          // (D), only with learned_keys
-  Matrix Qfix, Vfix;  // (C T, D), only with fixed_qv: rows c*T .. c*T+T-1 for channel c
+template <class S>
+struct AttnLayerT {
+  Mat<S> Wq, Wv;      // (D, D)
+  VecT<S> bq, bv;     // (D)
+  VecT<S> gq, gv;     // (D) per-head RMSNorm gains, (h, d) flattened
+  Mat<S> Wk;          // (D, D), only with learned_keys
+  VecT<S> bk;         // (D), only with learned_keys
+  Mat<S> Qfix, Vfix;  // (C T, D), only with fixed_qv: rows c*T .. c*T+T-1 for channel c
 };
+using AttnLayer = AttnLayerT<double>;
 
-struct Params {
-  Matrix G;                 // (C, C) channel mixing of the Ex tokens
-  Vector g;                 // (C)
-  Matrix W_ex, W_en;        // (s, D)
-  Vector b_ex, b_en;        // (D)
-  Vector gain_ex, gain_en;  // (D)
-  Matrix E_pos;             // (P, D); LinTrans: (T, D)
-  Matrix E_ch;              // (C T, D)
-  Matrix E_type;            // (2, D), SAMoVAR only
-  Matrix E_chtype;          // (2 C, D), SAMoVAR only
-  Vector gain_pre;          // (D)
-  std::vector<MlpBlock> mlp;
-  Vector gain_var;  // (D)
-  std::vector<AttnLayer> attn;
-  Matrix theta;               // (D, d): head h's LU parameter in rows h d .. h d + d - 1
-  std::vector<LinBlock> lin;  // LinTrans only: attn_layers blocks
-  Vector gain_final;          // (D)
-  Matrix W_out;               // (D, s)
-  Vector b_out;               // (s)
+template <class S>
+struct ParamsT {
+  Mat<S> G;                  // (C, C) channel mixing of the Ex tokens
+  VecT<S> g;                 // (C)
+  Mat<S> W_ex, W_en;         // (s, D)
+  VecT<S> b_ex, b_en;        // (D)
+  VecT<S> gain_ex, gain_en;  // (D)
+  Mat<S> E_pos;              // (P, D); LinTrans: (T, D)
+  Mat<S> E_ch;               // (C T, D)
+  Mat<S> E_type;             // (2, D), SAMoVAR only
+  Mat<S> E_chtype;           // (2 C, D), SAMoVAR only
+  VecT<S> gain_pre;          // (D)
+  std::vector<MlpBlockT<S>> mlp;
+  VecT<S> gain_var;  // (D)
+  std::vector<AttnLayerT<S>> attn;
+  Mat<S> theta;                   // (D, d): head h's LU parameter in rows h d .. h d + d - 1
+  std::vector<LinBlockT<S>> lin;  // LinTrans only: attn_layers blocks
+  VecT<S> gain_final;             // (D)
+  Mat<S> W_out;                   // (D, s)
+  VecT<S> b_out;                  // (s)
 
-  void set_zero();
+  void set_zero() {
+    visit_blocks(*this, static_cast<ParamsT*>(nullptr),
+                 [](const char*, int, auto& v, auto*) { v.setZero(); });
+  }
+
+  // Calls f(name, index, block of a, same block of *b or nullptr) for every parameter block in
+  // a fixed order (index: the MLP block / attention layer / LinTrans block, else -1). a and b
+  // may differ in precision (casting master weights, summing float gradients into double).
+  template <class PA, class PB, class F>
+  static void visit_blocks(PA& a, PB* b, F&& f);
 };
+using Params = ParamsT<double>;
 using Grads = Params;
+
+template <class S>
+template <class PA, class PB, class F>
+void ParamsT<S>::visit_blocks(PA& a, PB* b, F&& f) {
+  auto v = [&](const char* name, int i, auto& av, auto* bv) { f(name, i, av, bv); };
+#define ATTNLAB_V(field) v(#field, -1, a.field, b ? &b->field : nullptr)
+  ATTNLAB_V(G);
+  ATTNLAB_V(g);
+  ATTNLAB_V(W_ex);
+  ATTNLAB_V(b_ex);
+  ATTNLAB_V(gain_ex);
+  ATTNLAB_V(W_en);
+  ATTNLAB_V(b_en);
+  ATTNLAB_V(gain_en);
+  ATTNLAB_V(E_pos);
+  ATTNLAB_V(E_ch);
+  ATTNLAB_V(E_type);
+  ATTNLAB_V(E_chtype);
+  ATTNLAB_V(gain_pre);
+#undef ATTNLAB_V
+  for (std::size_t k = 0; k < a.mlp.size(); ++k) {
+    const int i = static_cast<int>(k);
+#define ATTNLAB_V(field) v("mlp." #field, i, a.mlp[k].field, b ? &b->mlp[k].field : nullptr)
+    ATTNLAB_V(gain);
+    ATTNLAB_V(W1);
+    ATTNLAB_V(b1);
+    ATTNLAB_V(W2);
+    ATTNLAB_V(b2);
+#undef ATTNLAB_V
+  }
+  v("gain_var", -1, a.gain_var, b ? &b->gain_var : nullptr);
+  for (std::size_t k = 0; k < a.attn.size(); ++k) {
+    const int i = static_cast<int>(k);
+#define ATTNLAB_V(field) v("attn." #field, i, a.attn[k].field, b ? &b->attn[k].field : nullptr)
+    ATTNLAB_V(Wq);
+    ATTNLAB_V(bq);
+    ATTNLAB_V(gq);
+    ATTNLAB_V(Wv);
+    ATTNLAB_V(bv);
+    ATTNLAB_V(gv);
+    ATTNLAB_V(Wk);
+    ATTNLAB_V(bk);
+    ATTNLAB_V(Qfix);
+    ATTNLAB_V(Vfix);
+#undef ATTNLAB_V
+  }
+  for (std::size_t k = 0; k < a.lin.size(); ++k) {
+    const int i = static_cast<int>(k);
+#define ATTNLAB_V(field) v("lin." #field, i, a.lin[k].field, b ? &b->lin[k].field : nullptr)
+    ATTNLAB_V(gain_attn);
+    ATTNLAB_V(Wq);
+    ATTNLAB_V(bq);
+    ATTNLAB_V(Wk);
+    ATTNLAB_V(bk);
+    ATTNLAB_V(Wv);
+    ATTNLAB_V(bv);
+    ATTNLAB_V(Wc);
+    ATTNLAB_V(bc);
+    ATTNLAB_V(gain_mlp);
+    ATTNLAB_V(W1);
+    ATTNLAB_V(b1);
+    ATTNLAB_V(W2);
+    ATTNLAB_V(b2);
+#undef ATTNLAB_V
+  }
+  v("theta", -1, a.theta, b ? &b->theta : nullptr);
+  v("gain_final", -1, a.gain_final, b ? &b->gain_final : nullptr);
+  v("W_out", -1, a.W_out, b ? &b->W_out : nullptr);
+  v("b_out", -1, a.b_out, b ? &b->b_out : nullptr);
+}
+
+// to = from in precision S2 (sizes taken from `from`; no allocation when they already match).
+template <class S2, class S1>
+void cast_params(const ParamsT<S1>& from, ParamsT<S2>& to) {
+  to.mlp.resize(from.mlp.size());
+  to.attn.resize(from.attn.size());
+  to.lin.resize(from.lin.size());
+  ParamsT<S2>::visit_blocks(
+      to, &from, [](const char*, int, auto& t, const auto* f) { t = f->template cast<S2>(); });
+}
 
 // Initialisation of spec §1.11 (std 0.02, MLP output layers 0.02/sqrt(2 M), LU theta
 // N(0,1) sqrt(0.02/sqrt(d)), norms at one). Draws from `rng` in a fixed order.
@@ -90,6 +187,14 @@ Grads zero_grads(const Params& like);
 // Every parameter as (name, value, grad, size), in a fixed order, for optimizers and gradchecks.
 std::vector<ParamBlock<double>> param_blocks(Params& p, Grads& g, const Config& cfg);
 std::size_t count_params(const Params& p, const Config& cfg);
+// Parameters the authors' modules hold but their forward never reads, so that
+// count_params + this = the count of their code (HEAD 4e2581f, instantiated in torch: 156,824
+// and 180,190 at C = 7, lookback 1024, horizon 96, D = 64, 8 heads, 3 layers). SAMoVAR: the
+// position embedding has 2P rows of which only 0..P-1 are indexed (P D), and one RMSNorm per
+// layer (`pns`) is built for the non-aligned path (D each). LinTrans: `layer_attn`, a
+// Linear(D, 2 layers) with bias, is never called. 0 for FixedVAR and the learned-key ablation,
+// which the authors do not count.
+std::size_t authors_unread_params(const Config& cfg);
 
 // ---- the aligned attention stack on one token sequence ------------------------------------
 struct StackCache {
@@ -156,7 +261,8 @@ void backward(const Params& p, const Config& cfg, const SampleCache& cache,
 
 // Loss of spec §1.10 on one sample: weight_fc * sum (forecast - target)^2
 // + weight_aux * sum_{n < P-1} (pred_n - z_{n+1})^2; accumulates the gradient when grads given.
-double sample_loss(const Params& p, const Config& cfg, const Matrix& window, const Matrix& target,
-                   double weight_fc, double weight_aux, Rng* dropout_rng, Grads* grads);
+double sample_loss_reference(const Params& p, const Config& cfg, const Matrix& window,
+                             const Matrix& target, double weight_fc, double weight_aux,
+                             Rng* dropout_rng, Grads* grads);
 
 }  // namespace attnlab::samovar
