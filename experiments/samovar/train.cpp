@@ -516,6 +516,11 @@ void paired(const std::string& a, const std::string& b,
   out.seeds("min_seed_diff_" + b + "_minus_" + a, diff, Aggregate::Min);
 }
 
+// Part of every kept model's configuration: bump it whenever a change to the model or the
+// training step alters trained weights, so that models kept by older code are retrained.
+// 1: the batched path (models/samovar/batched.h) with libmvec's erf in double.
+constexpr int kTrainerRevision = 1;
+
 // A trained model as a cell: its configuration, weights (every parameter block by name), curve
 // and gradient statistics. JSON keeps doubles exactly (17 significant digits).
 nlohmann::json trained_json(Trained& tr, const nlohmann::json& config) {
@@ -534,8 +539,9 @@ nlohmann::json trained_json(Trained& tr, const nlohmann::json& config) {
           {"max_weight_norm", tr.max_weight_norm}};
 }
 
-// The inverse; false (the caller retrains) when a block is missing or has another size.
-bool trained_from_json(const nlohmann::json& j, const sv::Config& cfg, Trained& tr) {
+// The inverse; false (the caller retrains) when a block is missing or has another size, or the
+// file is not what trained_json writes.
+bool trained_from_json(const nlohmann::json& j, const sv::Config& cfg, Trained& tr) try {
   Rng shape_rng = make_stream(0, "shape");
   tr.params = sv::init_params(cfg, shape_rng);  // shapes only; every value is replaced
   bool ok = true;
@@ -558,6 +564,8 @@ bool trained_from_json(const nlohmann::json& j, const sv::Config& cfg, Trained& 
   tr.max_weight_norm = j.at("max_weight_norm").get<double>();
   tr.diverged = false;
   return ok && !tr.curve.empty();
+} catch (const nlohmann::json::exception&) {
+  return false;
 }
 
 Outcome run_generalization(const RunContext& ctx) {
@@ -589,6 +597,7 @@ Outcome run_generalization(const RunContext& ctx) {
       // A trained model is kept in the cell store with everything it was trained from, so a
       // plan split over `models` (one unit per model) and the merge run share it bit for bit.
       const nlohmann::json config = {
+          {"trainer_revision", kTrainerRevision},
           {"model", m},
           {"data_seed", ctx.seed},
           {"train_seed", stream_seed(rs, m)},
