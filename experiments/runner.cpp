@@ -63,8 +63,17 @@ class ProgressSink {
     last_ = now;
     fraction = std::clamp(fraction, 0.0, 1.0);
     const double elapsed = std::chrono::duration<double>(now - start_).count();
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%5.1f%% %6.1fs", 100 * fraction, elapsed);
+    char buf[96];
+    const int n = std::snprintf(buf, sizeof buf, "%5.1f%% %6.1fs", 100 * fraction, elapsed);
+    if (fraction >= 0.01 && fraction < 1 && elapsed >= 5) {  // remaining at the average pace
+      const auto left = static_cast<long>(elapsed * (1 - fraction) / fraction);
+      if (left >= 3600)
+        std::snprintf(buf + n, sizeof buf - static_cast<std::size_t>(n), "  ETA %ldh%02ldm",
+                      left / 3600, left % 3600 / 60);
+      else
+        std::snprintf(buf + n, sizeof buf - static_cast<std::size_t>(n), "  ETA %ldm%02lds",
+                      left / 60, left % 60);
+    }
     if (tty_) {
       const int width = 24, filled = static_cast<int>(fraction * width);
       std::cerr << "\r" << id_ << " [" << std::string(static_cast<std::size_t>(filled), '#')
