@@ -312,7 +312,7 @@ struct BatchModel<S>::Work {
   // readout
   M y_en, fin_inv, fin, pred, dpred;  // (D, NP), (1, NP), (D, NP), (s, NP)
   // backward scratch
-  M dY, dX, dxt, dmix, dO, dOnext, dQ, dK, dV, dq_pre, dv_pre, dtmp, dtmp2, d4, dW;
+  M dY, dX, dxt, dmix, dO, dOnext, dQ, dK, dV, dq_pre, dv_pre, dtmp, d4, dW;
   std::vector<S> state;
   std::unique_ptr<MtLanes8> lanes;  // dropout streams of 8 samples
   std::vector<S> stage;             // one mask of 8 sequences, word-major (8 lanes per word)
@@ -360,7 +360,7 @@ struct BatchModel<S>::Work {
     sz(pred, s, NPc);
     sz(dpred, s, NPc);
     for (M* m : {&tok_mask, &X0, &X_mlp, &xt, &mix, &y, &dY, &dX, &dxt, &dmix, &dO, &dOnext, &dQ,
-                 &dK, &dV, &dq_pre, &dv_pre, &dtmp, &dtmp2})
+                 &dK, &dV, &dq_pre, &dv_pre, &dtmp})
       sz(*m, D, Rc);
     for (M* m : {&pre_inv, &var_inv}) sz(*m, 1, Rc);
     sz(d4, Dh4, Rc);
