@@ -49,6 +49,18 @@ std::vector<Case> cases() {
   Config lin = base;
   lin.arch = Arch::LinTrans;
   out.push_back({"lintrans", lin});
+  // The attention's run-time head size (d = 6) and its fixed-size paths for d = 16 (the
+  // synthetic protocol) and d = 8 (ETT); d = 4 is the base case above.
+  Config generic = base;
+  generic.width = 12;
+  out.push_back({"head_dim6", generic});
+  Config d16 = base;
+  d16.width = 32;
+  out.push_back({"head_dim16", d16});
+  Config lin8 = lin;
+  lin8.width = 16;
+  lin8.heads = 2;
+  out.push_back({"lintrans_head_dim8", lin8});
   return out;
 }
 
