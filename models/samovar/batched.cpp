@@ -277,11 +277,6 @@ void multiply(S* x, const S* mask, Idx n) {
   for (Idx i = 0; i < n; ++i) x[i] *= mask[i];
 }
 
-double softplus_d(double x) { return softplus(x); }
-double sigmoid_d(double x) {
-  return x >= 0 ? 1.0 / (1.0 + std::exp(-x)) : std::exp(x) / (1.0 + std::exp(x));
-}
-
 }  // namespace
 
 // ---- buffers -----------------------------------------------------------------------------------
@@ -582,7 +577,7 @@ void forward_all(W& w, const ParamsT<S>& p) {
           double acc = 0;  // sum_k L(i, k) U(k, j), k <= min(i, j)
           for (int k = 0; k <= std::min(i, j); ++k) {
             const double Lik = k == i ? 1.0 : double(p.theta(Idx(hh) * d + i, k));
-            const double Ukj = k == j ? softplus_d(double(p.theta(Idx(hh) * d + k, k)))
+            const double Ukj = k == j ? softplus(double(p.theta(Idx(hh) * d + k, k)))
                                       : double(p.theta(Idx(hh) * d + k, j));
             acc += Lik * Ukj;
           }
@@ -745,7 +740,7 @@ void stack_backward(W& w, const ParamsT<S>& p, ParamsT<S>& g) {
         double acc = 0;
         if (i > j) {  // dL(i, j) = sum_k dW(i, k) U(j, k), k >= j
           for (int k = j; k < d; ++k) {
-            const double Ujk = k == j ? softplus_d(double(p.theta(Idx(hh) * d + j, j)))
+            const double Ujk = k == j ? softplus(double(p.theta(Idx(hh) * d + j, j)))
                                       : double(p.theta(Idx(hh) * d + j, k));
             acc += double(w.dW(i, k)) * Ujk;
           }
@@ -754,7 +749,7 @@ void stack_backward(W& w, const ParamsT<S>& p, ParamsT<S>& g) {
             const double Lki = k == i ? 1.0 : double(p.theta(Idx(hh) * d + k, i));
             acc += Lki * double(w.dW(k, j));
           }
-          if (i == j) acc *= sigmoid_d(double(p.theta(ti, i)));
+          if (i == j) acc *= sigmoid(double(p.theta(ti, i)));
         }
         g.theta(ti, j) += S(acc);
       }

@@ -60,11 +60,9 @@ double softplus(double x) {
   return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
 }
 
-namespace {
 double sigmoid(double x) {
   return x >= 0 ? 1.0 / (1.0 + std::exp(-x)) : std::exp(x) / (1.0 + std::exp(x));
 }
-}  // namespace
 
 Matrix lu_lower(const Matrix& theta) {
   Matrix L = theta.triangularView<Eigen::StrictlyLower>();

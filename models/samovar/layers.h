@@ -30,6 +30,7 @@ Matrix gelu_backward(const Matrix& X, const Matrix& dY);  // returns dX
 // LU-parameterised invertible matrix (spec §1.5). theta: (d, d) for one head.
 //   L = strict_lower(theta) + I, U = strict_upper(theta) + diag(softplus(diag theta)), W = L U.
 double softplus(double x);
+double sigmoid(double x);  // softplus' (without overflow for large |x|)
 Matrix lu_matrix(const Matrix& theta);
 Matrix lu_lower(const Matrix& theta);
 Matrix lu_upper(const Matrix& theta);
