@@ -21,21 +21,11 @@
 #include "core/error.h"
 #include "core/io.h"
 #include "core/thread_pool.h"
+#include "experiments/build_info.h"
 #include "experiments/verdict.h"
 
 namespace attnlab {
 namespace {
-
-// Output of a shell command (first line), or "" when it fails.
-std::string command_line(const std::string& cmd) {
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(cmd.c_str(), "r"), ::pclose);
-  if (!pipe) return "";
-  std::array<char, 512> buf{};
-  std::string out;
-  while (std::fgets(buf.data(), static_cast<int>(buf.size()), pipe.get())) out += buf.data();
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-  return out;
-}
 
 std::string cpu_model() {
   std::ifstream in("/proc/cpuinfo");
@@ -97,20 +87,13 @@ class ProgressSink {
 }  // namespace
 
 nlohmann::json provenance() {
-  const std::string src = ATTNLAB_SOURCE_DIR;
-  const std::string git = "git -C '" + src + "' ";
-  const std::string commit = command_line(git + "rev-parse HEAD 2>/dev/null");
-  // Dirty: uncommitted changes to tracked files other than the generated outputs (results/ and
-  // the claims table in README.md), which a run itself rewrites.
-  const std::string dirty =
-      command_line(git +
-                   "status --porcelain --untracked-files=no -- . ':(exclude)results' "
-                   "':(exclude)README.md' 2>/dev/null | head -c1");
+  const std::string commit = build_commit();
+  const bool dirty = build_dirty();
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
   return {
       {"git_commit", commit.empty() ? "unknown" : commit},
-      {"git_dirty", !commit.empty() && !dirty.empty()},
+      {"git_dirty", !commit.empty() && dirty},
       {"compiler", std::string("g++ ") + __VERSION__},
       {"build_type", ATTNLAB_BUILD_TYPE},
       {"eigen", std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) +

@@ -293,5 +293,56 @@ TEST(SamovarBatched, Float32TrainingTracksFloat64OnAShortRun) {
         << " (seed 7)";
 }
 
+TEST(SamovarBatched, TrainingResumedFromACheckpointHasTheSameBits) {
+  // A run killed after epoch k and resumed from its checkpoint ends with the weights, curve and
+  // statistics of the run that was never stopped, in float64 and float32 (dropout, channel drop,
+  // warm-up and shuffling all active).
+  Config cfg;
+  cfg.input_len = 16;
+  cfg.width = 16;
+  cfg.heads = 2;
+  cfg.mlp_layers = cfg.attn_layers = 2;
+  const auto train = samovar_exp::make_split("stable", true, 5, 64, cfg.input_len);
+  const auto val = samovar_exp::make_split("stable", false, 5, 64, cfg.input_len);
+  for (const auto precision : {samovar_exp::Precision::Float64, samovar_exp::Precision::Float32}) {
+    samovar_exp::Hyper hp;
+    hp.epochs = 4;
+    hp.batch = 16;
+    hp.warmup_epochs = 1;
+    hp.precision = precision;
+    std::vector<nlohmann::json> saved;
+    samovar_exp::Checkpoints every_epoch;
+    every_epoch.every_seconds = 0;
+    every_epoch.save = [&](const nlohmann::json& s) { saved.push_back(s); };
+    const auto whole = samovar_exp::train_model(
+        cfg, hp, train, val, 7, [](double) {}, &every_epoch);
+    ASSERT_EQ(saved.size(), 3u);  // after epochs 1, 2, 3; none after the last
+    for (std::size_t k = 0; k < saved.size(); ++k) {
+      samovar_exp::Checkpoints resume;
+      resume.load = [&]() -> std::optional<nlohmann::json> { return saved[k]; };
+      int calls = 0;
+      const auto rest = samovar_exp::train_model(
+          cfg, hp, train, val, 7, [&](double) { ++calls; }, &resume);
+      EXPECT_EQ(calls, 4 - static_cast<int>(k) - 1) << "epochs trained after the checkpoint";
+      EXPECT_EQ(rest.curve, whole.curve) << "resumed after epoch " << k + 1;
+      EXPECT_EQ(rest.mean_grad_norm, whole.mean_grad_norm);
+      EXPECT_EQ(rest.max_grad_norm, whole.max_grad_norm);
+      EXPECT_EQ(rest.max_weight_norm, whole.max_weight_norm);
+      Params::visit_blocks(rest.params, &whole.params, [&](const char* f, int i, auto& a, auto* b) {
+        EXPECT_TRUE(a == *b) << f << "#" << i << " differs after resuming at epoch " << k + 1;
+      });
+    }
+    // A state that does not fit (another width) is ignored: the run starts from the beginning.
+    Config other = cfg;
+    other.width = 8;
+    samovar_exp::Checkpoints wrong;
+    wrong.load = [&]() -> std::optional<nlohmann::json> { return saved[0]; };
+    const auto fresh = samovar_exp::train_model(other, hp, train, val, 7, [](double) {});
+    const auto ignored = samovar_exp::train_model(
+        other, hp, train, val, 7, [](double) {}, &wrong);
+    EXPECT_EQ(ignored.curve, fresh.curve);
+  }
+}
+
 }  // namespace
 }  // namespace attnlab::samovar

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cmath>
 #include <map>
 #include <optional>
@@ -257,9 +258,69 @@ double train_step(Stepper& st, Adam<double>& opt, const std::vector<Example>& tr
   return loss;
 }
 
+namespace {
+
+// A training run's state at the end of `epochs_done` epochs; weights and moments bit for bit.
+nlohmann::json training_state(Stepper& st, const Adam<double>& opt, const Trained& tr,
+                              double sum_gn, int epochs_done) {
+  nlohmann::json weights = nlohmann::json::object();
+  sv::Params::visit_blocks(st.params, static_cast<sv::Params*>(nullptr),
+                           [&](const char* f, int i, auto& v, auto*) {
+                             weights[std::string(f) + "#" + std::to_string(i)] =
+                                 encode_exact(v.data(), static_cast<std::size_t>(v.size()));
+                           });
+  return {{"epochs_done", epochs_done},
+          {"step", st.step},
+          {"weights", weights},
+          {"adam", opt.state()},
+          {"curve", tr.curve},
+          {"max_grad_norm", tr.max_grad_norm},
+          {"max_weight_norm", tr.max_weight_norm},
+          {"sum_grad_norm", sum_gn}};
+}
+
+// The inverse: the number of epochs done, or 0 (nothing restored) when the state does not fit
+// (another shape, a malformed file, more epochs than planned).
+int restore_training_state(const nlohmann::json& j, int epochs, bool with_curve, Stepper& st,
+                           Adam<double>& opt, Trained& tr, double& sum_gn) try {
+  const int done = j.at("epochs_done").get<int>();
+  const auto curve = j.at("curve").get<std::vector<double>>();
+  if (done < 1 || done >= epochs || curve.size() != static_cast<std::size_t>(with_curve ? done : 0))
+    return 0;
+  sv::Params params = st.params;
+  bool ok = true;
+  const auto& weights = j.at("weights");
+  sv::Params::visit_blocks(
+      params, static_cast<sv::Params*>(nullptr), [&](const char* f, int i, auto& v, auto*) {
+        const auto it = weights.find(std::string(f) + "#" + std::to_string(i));
+        if (!ok || it == weights.end() || !it->is_string()) {
+          ok = false;
+          return;
+        }
+        decode_exact(it->template get<std::string>(), v.data(), static_cast<std::size_t>(v.size()));
+      });
+  if (!ok) return 0;
+  Adam<double> adam(opt.config());
+  adam.load_state(j.at("adam"));
+  st.params = std::move(params);
+  st.step = j.at("step").get<std::int64_t>();
+  opt = std::move(adam);
+  tr.curve = curve;
+  tr.max_grad_norm = j.at("max_grad_norm").get<double>();
+  tr.max_weight_norm = j.at("max_weight_norm").get<double>();
+  sum_gn = j.at("sum_grad_norm").get<double>();
+  return done;
+} catch (const nlohmann::json::exception&) {
+  return 0;
+} catch (const InputError&) {  // decode_exact / load_state: not this model's numbers
+  return 0;
+}
+
+}  // namespace
+
 Trained train_model(const sv::Config& cfg, const Hyper& hp, const std::vector<Example>& train,
                     const std::vector<Example>& val, std::uint64_t seed,
-                    const std::function<void(double)>& progress) {
+                    const std::function<void(double)>& progress, const Checkpoints* checkpoints) {
   Stepper st = make_stepper(cfg, hp, seed);
   const std::size_t B = static_cast<std::size_t>(hp.batch), N = train.size();
   const std::size_t bpe = N / B;  // drop_last
@@ -274,7 +335,12 @@ Trained train_model(const sv::Config& cfg, const Hyper& hp, const std::vector<Ex
   Adam<double> opt(AdamConfig{0.9, 0.95, 1e-8, 0.1});  // spec §3.2
   Trained tr;
   double sum_gn = 0;
-  for (int ep = 0; ep < hp.epochs && !tr.diverged; ++ep) {
+  int first_epoch = 0;
+  if (checkpoints != nullptr && checkpoints->load)
+    if (const auto kept = checkpoints->load())
+      first_epoch = restore_training_state(*kept, hp.epochs, !val.empty(), st, opt, tr, sum_gn);
+  auto last_save = std::chrono::steady_clock::now();
+  for (int ep = first_epoch; ep < hp.epochs && !tr.diverged; ++ep) {
     Rng shuffle = make_stream(seed, "shuffle", static_cast<std::uint64_t>(ep));
     std::vector<std::size_t> order(N);
     for (std::size_t i = 0; i < N; ++i) order[i] = i;
@@ -297,6 +363,12 @@ Trained train_model(const sv::Config& cfg, const Hyper& hp, const std::vector<Ex
     tr.max_weight_norm = std::max(tr.max_weight_norm, wn);
     if (!val.empty()) tr.curve.push_back(tr.diverged ? NAN : evaluate(st.params, cfg, val));
     progress(static_cast<double>(ep + 1) / hp.epochs);
+    const auto now = std::chrono::steady_clock::now();
+    if (checkpoints != nullptr && checkpoints->save && !tr.diverged && ep + 1 < hp.epochs &&
+        std::chrono::duration<double>(now - last_save).count() >= checkpoints->every_seconds) {
+      checkpoints->save(training_state(st, opt, tr, sum_gn, ep + 1));
+      last_save = now;
+    }
   }
   tr.mean_grad_norm = st.step > 0 ? sum_gn / static_cast<double>(st.step) : 0.0;
   tr.final_weight_norm = global_norm(sv::param_blocks(st.params, st.grads, cfg), false);
@@ -519,7 +591,8 @@ void paired(const std::string& a, const std::string& b,
 // Part of every kept model's configuration: bump it whenever a change to the model or the
 // training step alters trained weights, so that models kept by older code are retrained.
 // 1: the batched path (models/samovar/batched.h) with libmvec's erf in double.
-constexpr int kTrainerRevision = 1;
+// 2: RMSNorm's sums as vectorised (tree) reductions.
+constexpr int kTrainerRevision = 2;
 
 // A trained model as a cell: its configuration, weights (every parameter block by name), curve
 // and gradient statistics. JSON keeps doubles exactly (17 significant digits).
@@ -625,9 +698,24 @@ Outcome run_generalization(const RunContext& ctx) {
           trained_from_json(*kept, cfg, tr)) {
         ctx.progress((done + 1) / total, m);
       } else {
-        tr =
-            train_model(cfg, h, cropped ? crop(train) : train, cropped ? crop(val) : val,
-                        stream_seed(rs, m), [&](double f) { ctx.progress((done + f) / total, m); });
+        // An unfinished run is kept too (every few minutes), so that a killed unit resumes.
+        Checkpoints ckpt;
+        if (ctx.cells) {
+          const std::string unfinished = key + "_unfinished";
+          ckpt.load = [&, unfinished]() -> std::optional<nlohmann::json> {
+            auto j = ctx.cells->load(unfinished);
+            if (!j || !j->is_object() || !j->contains("state") ||
+                j->value("config", nlohmann::json()) != config)
+              return std::nullopt;
+            return j->at("state");
+          };
+          ckpt.save = [&, unfinished](const nlohmann::json& state) {
+            ctx.cells->save(unfinished, {{"config", config}, {"state", state}});
+          };
+        }
+        tr = train_model(
+            cfg, h, cropped ? crop(train) : train, cropped ? crop(val) : val, stream_seed(rs, m),
+            [&](double f) { ctx.progress((done + f) / total, m); }, &ckpt);
         if (ctx.cells && !tr.diverged) ctx.cells->save(key, trained_json(tr, config));
       }
       if (tr.diverged)

@@ -5,6 +5,8 @@
 // authors' schedule and random channel drop, and evaluation.
 #include <Eigen/Dense>
 #include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -71,10 +73,23 @@ struct Trained {
 double evaluate(const samovar::Params& p, const samovar::Config& cfg,
                 const std::vector<Example>& data);
 
+// Where an unfinished training run keeps its state (weights, AdamW moments, step and epoch
+// counters, curve and gradient statistics) at the end of an epoch, so that a killed run (a
+// session's end, a cluster's time limit) resumes there with the same bits as a run that was never
+// stopped: every random stream of training is keyed by epoch or step, none is drawn in sequence.
+struct Checkpoints {
+  std::function<std::optional<nlohmann::json>()> load;  // the last saved state, if any
+  std::function<void(const nlohmann::json&)> save;
+  double every_seconds = 300;  // saves at the first epoch end this long after the last save
+};
+
 // Trains one model; never throws on divergence (the caller decides; see Trained::diverged).
+// With checkpoints, starts from the saved state when there is one (a state that does not fit
+// this model is ignored: training starts from the beginning).
 Trained train_model(const samovar::Config& cfg, const Hyper& hp, const std::vector<Example>& train,
                     const std::vector<Example>& val, std::uint64_t seed,
-                    const std::function<void(double)>& progress);
+                    const std::function<void(double)>& progress,
+                    const Checkpoints* checkpoints = nullptr);
 
 // One optimisation step on `batch` samples starting at `first` of `train` (no shuffling):
 // gradients on the batched path (models/samovar/batched.h), chunks of kGradChunk samples summed

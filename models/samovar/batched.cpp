@@ -62,47 +62,42 @@ void linear_backward(const Mat<S>& W, const S* X, const S* dY, int cols, Mat<S>&
 }
 
 // RMSNorm of each of `groups` contiguous blocks of every column: Y = X rsqrt(mean(x^2) + eps) g.
-// X, Y (F, cols); inv (groups, cols).
+// X, Y (F, cols); inv (groups, cols). The blocks are units of gs = F / groups contiguous numbers,
+// unit u at X + u gs with gain block u % groups. The sums are Eigen's vectorised reductions (a
+// tree over SIMD lanes, not one latency-bound chain per unit).
 template <class S>
 void rmsnorm(const S* X, const VecT<S>& gain, double eps, int groups, int F, int cols, S* Y,
              S* inv) {
+  using A = Eigen::Array<S, Eigen::Dynamic, 1>;
   const int gs = F / groups;
-  for (Idx j = 0; j < cols; ++j)
-    for (int h = 0; h < groups; ++h) {
-      const S* x = X + j * F + h * gs;
-      S* y = Y + j * F + h * gs;
-      const S* g = gain.data() + h * gs;
-      S ss = 0;
-      for (int i = 0; i < gs; ++i) ss += x[i] * x[i];
-      const S r = S(1) / std::sqrt(ss / S(gs) + S(eps));
-      inv[j * groups + h] = r;
-      for (int i = 0; i < gs; ++i) y[i] = r * x[i] * g[i];
-    }
+  const Idx units = Idx(cols) * groups;
+  for (Idx u = 0; u < units; ++u) {
+    const Eigen::Map<const A> x(X + u * gs, gs), g(gain.data() + (u % groups) * gs, gs);
+    const S r = S(1) / std::sqrt(x.square().sum() / S(gs) + S(eps));
+    inv[u] = r;
+    Eigen::Map<A>(Y + u * gs, gs) = r * x * g;
+  }
 }
 
 // dX (+)= d/dX, dgain += d/dgain of rmsnorm, given dY (F, cols).
 template <class S>
 void rmsnorm_backward(const S* X, const VecT<S>& gain, const S* inv, int groups, int F, int cols,
                       const S* dY, S* dX, bool accumulate, VecT<S>& dgain) {
+  using A = Eigen::Array<S, Eigen::Dynamic, 1>;
   const int gs = F / groups;
-  for (Idx j = 0; j < cols; ++j)
-    for (int h = 0; h < groups; ++h) {
-      const Idx o = j * F + h * gs;
-      const S r = inv[j * groups + h];
-      const S* g = gain.data() + h * gs;
-      S* dg = dgain.data() + h * gs;
-      S m = 0;  // mean(dn .* n), n = r x, dn = dY .* g
-      for (int i = 0; i < gs; ++i) {
-        const S n = r * X[o + i];
-        dg[i] += dY[o + i] * n;
-        m += dY[o + i] * g[i] * n;
-      }
-      m /= S(gs);
-      for (int i = 0; i < gs; ++i) {
-        const S d = r * (dY[o + i] * g[i] - m * r * X[o + i]);
-        dX[o + i] = accumulate ? dX[o + i] + d : d;
-      }
-    }
+  const Idx units = Idx(cols) * groups;
+  for (Idx u = 0; u < units; ++u) {
+    const Idx h = u % groups;
+    const Eigen::Map<const A> x(X + u * gs, gs), dy(dY + u * gs, gs), g(gain.data() + h * gs, gs);
+    Eigen::Map<A> dg(dgain.data() + h * gs, gs), dx(dX + u * gs, gs);
+    const S r = inv[u];
+    dg += dy * (r * x);                          // n = r x
+    const S m = (dy * g * x).sum() * r / S(gs);  // mean(dn .* n), dn = dY .* g
+    if (accumulate)
+      dx += r * (dy * g - (m * r) * x);
+    else
+      dx = r * (dy * g - (m * r) * x);
+  }
 }
 
 #if defined(__AVX512F__) && defined(ATTNLAB_HAVE_LIBMVEC)
