@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/gradcheck.h"
+#include "core/random_matrix.h"
 #include "core/rng.h"
 #include "core/thread_pool.h"
 #include "models/curse/attention_net.h"
@@ -15,18 +16,11 @@
 namespace attnlab {
 namespace {
 
-Eigen::MatrixXd gaussian(Eigen::Index r, Eigen::Index c, double scale, Rng& rng) {
-  Eigen::MatrixXd M(r, c);
-  for (Eigen::Index j = 0; j < c; ++j)
-    for (Eigen::Index i = 0; i < r; ++i) M(i, j) = scale * normal(rng);
-  return M;
-}
-
 TEST(CurseAttentionNet, GradientMatchesFiniteDifferences) {
   for (std::uint64_t seed : {1u, 2u, 3u}) {
     Rng rng = make_stream(seed, "test.curse.grad");
-    const Eigen::MatrixXd X = gaussian(8, 12, 1.0, rng);  // (d, n)
-    const Eigen::VectorXd y = gaussian(12, 1, 1.0, rng);
+    const Eigen::MatrixXd X = gaussian_matrix(8, 12, rng, 1.0);  // (d, n)
+    const Eigen::VectorXd y = gaussian_matrix(12, 1, rng, 1.0);
     curse::AttnNetParams p = curse::init_unpaired(10, 1.5, rng);
     curse::AttnNetCache cache;
     const Eigen::VectorXd F = curse::forward(p, X, cache);
@@ -41,8 +35,8 @@ TEST(CurseAttentionNet, GradientMatchesFiniteDifferences) {
 
 TEST(CurseAttentionNet, FastAgreesWithReference) {
   Rng rng = make_stream(7, "test.curse.ref");
-  const Eigen::MatrixXd X = gaussian(8, 9, 2.0, rng);
-  const Eigen::VectorXd d_out = gaussian(9, 1, 1.0, rng);
+  const Eigen::MatrixXd X = gaussian_matrix(8, 9, rng, 2.0);
+  const Eigen::VectorXd d_out = gaussian_matrix(9, 1, rng, 1.0);
   curse::AttnNetParams p = curse::init_unpaired(300, 3.0, rng);  // > one 256-neuron block
   curse::AttnNetCache cache;
   const Eigen::VectorXd F = curse::forward(p, X, cache);
@@ -58,14 +52,14 @@ TEST(CurseAttentionNet, FastAgreesWithReference) {
 TEST(CurseAttentionNet, PairedInitIsZeroEverywhere) {
   Rng rng = make_stream(8, "test.curse.paired");
   const curse::AttnNetParams p = curse::init_paired(64, 1.0, rng);
-  const Eigen::MatrixXd X = gaussian(8, 50, 1.0, rng);
+  const Eigen::MatrixXd X = gaussian_matrix(8, 50, rng, 1.0);
   EXPECT_LT(curse::predict(p, X).cwiseAbs().maxCoeff(), curse_tol::kExactZero) << "seed 8";
 }
 
 TEST(CurseAttentionNet, ThreadCountDoesNotChangeBits) {
   Rng rng = make_stream(9, "test.curse.threads");
-  const Eigen::MatrixXd X = gaussian(8, 37, 1.0, rng);
-  const Eigen::VectorXd y = gaussian(37, 1, 1.0, rng);
+  const Eigen::MatrixXd X = gaussian_matrix(8, 37, rng, 1.0);
+  const Eigen::VectorXd y = gaussian_matrix(37, 1, rng, 1.0);
   const curse::AttnNetParams p0 = curse::init_paired(520, 1.0, rng);
   Eigen::VectorXd w_by_threads[2];
   const int before = num_threads();
@@ -81,9 +75,9 @@ TEST(CurseAttentionNet, ThreadCountDoesNotChangeBits) {
 
 TEST(CurseResidualLinear, GradientMatchesFiniteDifferences) {
   Rng rng = make_stream(4, "test.curse.lin");
-  const Eigen::MatrixXd X = gaussian(6, 20, 1.0, rng);
-  const Eigen::VectorXd y = gaussian(20, 1, 1.0, rng);
-  curse::LinearParams p{gaussian(6, 1, 1.0, rng)};
+  const Eigen::MatrixXd X = gaussian_matrix(6, 20, rng, 1.0);
+  const Eigen::VectorXd y = gaussian_matrix(20, 1, rng, 1.0);
+  curse::LinearParams p{gaussian_matrix(6, 1, rng, 1.0)};
   curse::LinearGrads g{Eigen::VectorXd::Zero(6)};
   curse::linear_backward(p, X, curse::linear_forward(p, X) - y, g);
   auto loss = [&] { return 0.5 * (curse::linear_forward(p, X) - y).squaredNorm(); };
@@ -93,8 +87,8 @@ TEST(CurseResidualLinear, GradientMatchesFiniteDifferences) {
 
 TEST(CurseResidualLinear, GradientDescentReachesLeastSquares) {
   Rng rng = make_stream(5, "test.curse.lin");
-  const Eigen::MatrixXd X = gaussian(6, 200, 1.0, rng);
-  const Eigen::VectorXd y = gaussian(200, 1, 1.0, rng);
+  const Eigen::MatrixXd X = gaussian_matrix(6, 200, rng, 1.0);
+  const Eigen::VectorXd y = gaussian_matrix(200, 1, rng, 1.0);
   const curse::LinearParams ls = curse::linear_least_squares(X, y);
   const curse::LinearParams gd = curse::linear_gd(X, y, 1.0 / 800.0, 20000);
   EXPECT_LT((ls.w - gd.w).cwiseAbs().maxCoeff(), 1e-8) << "seed 5";
@@ -104,9 +98,9 @@ TEST(CurseMultiAttention, ClosedFormGradientMatchesFiniteDifferences) {
   for (std::uint64_t seed : {11u, 12u}) {
     Rng rng = make_stream(seed, "test.curse.multi");
     const Eigen::Index L = 7, d = 5;
-    const Eigen::MatrixXd X = gaussian(L, d, 1.0, rng);
-    const Eigen::MatrixXd G = gaussian(L, d, 1.0, rng);
-    curse::MultiAttnParams p{gaussian(d, d, 0.3, rng), gaussian(d, d, 1.0, rng)};
+    const Eigen::MatrixXd X = gaussian_matrix(L, d, rng, 1.0);
+    const Eigen::MatrixXd G = gaussian_matrix(L, d, rng, 1.0);
+    curse::MultiAttnParams p{gaussian_matrix(d, d, rng, 0.3), gaussian_matrix(d, d, rng, 1.0)};
     curse::MultiAttnCache cache;
     curse::multi_attn_forward(p, X, cache);
     curse::MultiAttnGrads g{Eigen::MatrixXd::Zero(d, d), Eigen::MatrixXd::Zero(d, d)}, gr = g;

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "analysis/ntk.h"
+#include "core/random_matrix.h"
 #include "core/rng.h"
 #include "models/curse/attention_net.h"
 #include "tests/curse_tolerances.h"
@@ -14,19 +15,12 @@
 namespace attnlab {
 namespace {
 
-Eigen::MatrixXd gaussian(Eigen::Index r, Eigen::Index c, Rng& rng) {
-  Eigen::MatrixXd M(r, c);
-  for (Eigen::Index j = 0; j < c; ++j)
-    for (Eigen::Index i = 0; i < r; ++i) M(i, j) = normal(rng);
-  return M;
-}
-
 TEST(CurseNtk, GramMatchesReference) {
   Rng rng = make_stream(21, "test.curse.ntk");
-  const Eigen::MatrixXd Jt = gaussian(300, 17, rng);
+  const Eigen::MatrixXd Jt = gaussian_matrix(300, 17, rng);
   const Eigen::MatrixXd H = ntk_gram(Jt), Hr = ntk_gram_reference(Jt);
   EXPECT_LT((H - Hr).cwiseAbs().maxCoeff() / Hr.cwiseAbs().maxCoeff(), 1e-13) << "seed 21";
-  const Eigen::MatrixXd Jt2 = gaussian(300, 5, rng);
+  const Eigen::MatrixXd Jt2 = gaussian_matrix(300, 5, rng);
   EXPECT_LT((ntk_cross(Jt2, Jt) - Jt2.transpose() * Jt).cwiseAbs().maxCoeff(), 1e-11) << "seed 21";
 }
 
@@ -34,8 +28,8 @@ TEST(CurseNtk, GramMatchesReference) {
 //   F(t+1) = F(t) - eta H (F(t) - y),  f(t+1) = f(t) - eta K (F(t) - y).
 TEST(CurseNtk, GdPredictorEqualsExplicitIterationForSingularKernel) {
   Rng rng = make_stream(22, "test.curse.ntk");
-  const Eigen::MatrixXd X = gaussian(6, 20, rng), Xt = gaussian(6, 7, rng);
-  const Eigen::VectorXd y = gaussian(20, 1, rng);
+  const Eigen::MatrixXd X = gaussian_matrix(6, 20, rng), Xt = gaussian_matrix(6, 7, rng);
+  const Eigen::VectorXd y = gaussian_matrix(20, 1, rng);
   const curse::AttnNetParams p = curse::init_paired(16, 1.0, rng);  // rank(H) <= 8 < n = 20
   const Eigen::MatrixXd Jt = curse::jacobian_t(p, X);
   const Eigen::MatrixXd H = ntk_gram(Jt), K = ntk_cross(curse::jacobian_t(p, Xt), Jt);
@@ -88,7 +82,7 @@ TEST(CurseNtk, GaussHermiteIntegratesGaussianMoments) {
 // Paired H(0) = (2/m) sum over m/2 iid N(0,1) weights: Monte Carlo of the Gauss-Hermite kernel.
 TEST(CurseNtk, WideEmpiricalKernelApproachesInfiniteWidthKernel) {
   Rng rng = make_stream(23, "test.curse.ntk");
-  const Eigen::MatrixXd X = gaussian(8, 12, rng);
+  const Eigen::MatrixXd X = gaussian_matrix(8, 12, rng);
   const Eigen::MatrixXd Hinf =
       ntk_infinite_width([&](double w) { return curse::ntk_feature(w, X); }, 64, 1.0);
   double prev = INFINITY;

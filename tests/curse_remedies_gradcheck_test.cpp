@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/gradcheck.h"
+#include "core/random_matrix.h"
 #include "core/rng.h"
 #include "models/curse/diff_attention.h"
 #include "models/curse/patch_attention.h"
@@ -13,13 +14,6 @@
 
 namespace attnlab {
 namespace {
-
-Eigen::MatrixXd gaussian(Eigen::Index r, Eigen::Index c, double scale, Rng& rng) {
-  Eigen::MatrixXd M(r, c);
-  for (Eigen::Index j = 0; j < c; ++j)
-    for (Eigen::Index i = 0; i < r; ++i) M(i, j) = scale * normal(rng);
-  return M;
-}
 
 // A generic point: unpaired signs and non-zero extra parameters, so no gradient block vanishes.
 curse::AttnNetParams base_point(Eigen::Index m, Rng& rng) {
@@ -34,11 +28,11 @@ std::size_t size_of(const T& v) {
 TEST(CurseDiffAttention, GradientMatchesFiniteDifferences) {
   for (std::uint64_t seed : {21u, 22u, 23u}) {
     Rng rng = make_stream(seed, "test.curse.diff.grad");
-    const Eigen::MatrixXd X = gaussian(8, 12, 1.0, rng);  // (d, n)
-    const Eigen::VectorXd y = gaussian(12, 1, 1.0, rng);
+    const Eigen::MatrixXd X = gaussian_matrix(8, 12, rng, 1.0);  // (d, n)
+    const Eigen::VectorXd y = gaussian_matrix(12, 1, rng, 1.0);
     const curse::AttnNetParams base = base_point(10, rng);
-    curse::DiffAttnParams p{base.w, gaussian(10, 1, 1.5, rng), Eigen::VectorXd::Constant(1, 0.4),
-                            base.a};
+    curse::DiffAttnParams p{base.w, gaussian_matrix(10, 1, rng, 1.5),
+                            Eigen::VectorXd::Constant(1, 0.4), base.a};
     curse::DiffAttnCache cache;
     const Eigen::VectorXd F = curse::diff_attn_forward(p, X, cache);
     curse::DiffAttnGrads g = curse::diff_attn_zero_grads(p);
@@ -56,10 +50,10 @@ TEST(CurseDiffAttention, GradientMatchesFiniteDifferences) {
 TEST(CursePosBiasAttention, GradientMatchesFiniteDifferences) {
   for (std::uint64_t seed : {31u, 32u, 33u}) {
     Rng rng = make_stream(seed, "test.curse.posbias.grad");
-    const Eigen::MatrixXd X = gaussian(8, 12, 1.0, rng);
-    const Eigen::VectorXd y = gaussian(12, 1, 1.0, rng);
+    const Eigen::MatrixXd X = gaussian_matrix(8, 12, rng, 1.0);
+    const Eigen::VectorXd y = gaussian_matrix(12, 1, rng, 1.0);
     const curse::AttnNetParams base = base_point(10, rng);
-    curse::PosBiasParams p{base.w, gaussian(10, 8, 1.0, rng), base.a};
+    curse::PosBiasParams p{base.w, gaussian_matrix(10, 8, rng, 1.0), base.a};
     curse::PosBiasCache cache;
     const Eigen::VectorXd F = curse::posbias_forward(p, X, cache);
     curse::PosBiasGrads g = curse::posbias_zero_grads(p);
@@ -79,10 +73,10 @@ TEST(CursePatchAttention, GradientMatchesFiniteDifferences) {
   for (Eigen::Index patch : {1, 2, 4}) {
     const auto seed = static_cast<std::uint64_t>(40 + patch);
     Rng rng = make_stream(seed, "test.curse.patch.grad");
-    const Eigen::MatrixXd X = gaussian(8, 12, 1.0, rng);
-    const Eigen::VectorXd y = gaussian(12, 1, 1.0, rng);
+    const Eigen::MatrixXd X = gaussian_matrix(8, 12, rng, 1.0);
+    const Eigen::VectorXd y = gaussian_matrix(12, 1, rng, 1.0);
     const curse::AttnNetParams base = base_point(10, rng);
-    curse::PatchAttnParams p{base.w, gaussian(10, patch, 1.0, rng), base.a};
+    curse::PatchAttnParams p{base.w, gaussian_matrix(10, patch, rng, 1.0), base.a};
     curse::PatchAttnCache cache;
     const Eigen::VectorXd F = curse::patch_attn_forward(p, X, cache);
     curse::PatchAttnGrads g = curse::patch_attn_zero_grads(p);

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/random_matrix.h"
 #include "core/rng.h"
 #include "core/thread_pool.h"
 #include "models/curse/attention_net.h"
@@ -17,19 +18,12 @@
 namespace attnlab {
 namespace {
 
-Eigen::MatrixXd gaussian(Eigen::Index r, Eigen::Index c, double scale, Rng& rng) {
-  Eigen::MatrixXd M(r, c);
-  for (Eigen::Index j = 0; j < c; ++j)
-    for (Eigen::Index i = 0; i < r; ++i) M(i, j) = scale * normal(rng);
-  return M;
-}
-
 double max_abs(const Eigen::VectorXd& v) { return v.cwiseAbs().maxCoeff(); }
 
 TEST(CurseRemedies, SpecialCasesReduceToAttentionNet) {
   Rng rng = make_stream(51, "test.curse.remedies.reduce");
-  const Eigen::MatrixXd X = gaussian(8, 20, 1.5, rng);
-  const Eigen::VectorXd d_out = gaussian(20, 1, 1.0, rng);
+  const Eigen::MatrixXd X = gaussian_matrix(8, 20, rng, 1.5);
+  const Eigen::VectorXd d_out = gaussian_matrix(20, 1, rng, 1.0);
   const curse::AttnNetParams base = curse::init_unpaired(300, 2.0, rng);  // > one 256-head block
   const Eigen::VectorXd F_ref = curse::forward_reference(base, X);
   curse::AttnNetParams g_ref{Eigen::VectorXd::Zero(300), Eigen::VectorXd::Zero(300)};
@@ -62,14 +56,14 @@ TEST(CurseRemedies, SpecialCasesReduceToAttentionNet) {
 // The blocked, vectorised forwards against their loop-level references at generic parameters.
 TEST(CurseRemedies, FastForwardsAgreeWithReferences) {
   Rng rng = make_stream(56, "test.curse.remedies.ref");
-  const Eigen::MatrixXd X = gaussian(8, 15, 1.5, rng);
+  const Eigen::MatrixXd X = gaussian_matrix(8, 15, rng, 1.5);
   const curse::AttnNetParams base = curse::init_unpaired(300, 2.0, rng);  // > one 256-head block
-  const curse::PosBiasParams pb{base.w, gaussian(300, 8, 1.0, rng), base.a};
+  const curse::PosBiasParams pb{base.w, gaussian_matrix(300, 8, rng, 1.0), base.a};
   EXPECT_LT(max_abs(curse::posbias_predict(pb, X) - curse::posbias_forward_reference(pb, X)),
             curse_tol::kReferenceAgreement)
       << "seed 56";
   for (Eigen::Index ps : {1, 2, 4, 8}) {
-    const curse::PatchAttnParams pp{base.w, gaussian(300, ps, 1.0, rng), base.a};
+    const curse::PatchAttnParams pp{base.w, gaussian_matrix(300, ps, rng, 1.0), base.a};
     curse::PatchAttnCache cache;
     const Eigen::VectorXd ref = curse::patch_attn_forward_reference(pp, X);
     EXPECT_LT(max_abs(curse::patch_attn_forward(pp, X, cache) - ref),
@@ -83,7 +77,7 @@ TEST(CurseRemedies, FastForwardsAgreeWithReferences) {
 TEST(CurseRemedies, PairedInitsAreZeroEverywhere) {
   Rng rng = make_stream(52, "test.curse.remedies.paired");
   const curse::AttnNetParams base = curse::init_paired(64, 1.0, rng);
-  const Eigen::MatrixXd X = gaussian(8, 50, 1.0, rng);
+  const Eigen::MatrixXd X = gaussian_matrix(8, 50, rng, 1.0);
   EXPECT_LT(max_abs(curse::diff_attn_predict(curse::diff_attn_init(base, 1.0, 0.5, rng), X)),
             curse_tol::kExactZero);
   EXPECT_LT(max_abs(curse::posbias_predict(curse::posbias_init(base, 8), X)),
@@ -98,17 +92,17 @@ TEST(CurseRemedies, PairedInitsAreZeroEverywhere) {
 // <softmax(b_r), x>, which is not x_d-gated.
 TEST(CurseRemedies, GatingSurvivesDiffButNotPositionalBias) {
   Rng rng = make_stream(53, "test.curse.remedies.gating");
-  Eigen::MatrixXd X = gaussian(8, 30, 2.0, rng);
+  Eigen::MatrixXd X = gaussian_matrix(8, 30, rng, 2.0);
   X.row(7).setZero();
   const curse::AttnNetParams base = curse::init_unpaired(41, 3.0, rng);
   const double inv_sqrt_m = 1.0 / std::sqrt(41.0);
-  const curse::DiffAttnParams pd{base.w, gaussian(41, 1, 3.0, rng),
+  const curse::DiffAttnParams pd{base.w, gaussian_matrix(41, 1, rng, 3.0),
                                  Eigen::VectorXd::Constant(1, -0.7), base.a};
   const Eigen::VectorXd expect_diff =
       (1 - pd.lambda()) * base.a.sum() * inv_sqrt_m * X.colwise().mean().transpose();
   EXPECT_LT(max_abs(curse::diff_attn_predict(pd, X) - expect_diff), curse_tol::kExactZero);
 
-  const curse::PosBiasParams pb{base.w, gaussian(41, 8, 1.0, rng), base.a};
+  const curse::PosBiasParams pb{base.w, gaussian_matrix(41, 8, rng, 1.0), base.a};
   Eigen::VectorXd expect_bias = Eigen::VectorXd::Zero(30);
   for (Eigen::Index r = 0; r < 41; ++r) {
     const Eigen::VectorXd e = pb.B.row(r).transpose().array().exp();
@@ -121,18 +115,18 @@ TEST(CurseRemedies, GatingSurvivesDiffButNotPositionalBias) {
 TEST(CurseRemedies, PatchSizeMustDivideWindow) {
   Rng rng = make_stream(54, "test.curse.remedies.patch");
   const curse::PatchAttnParams p = curse::patch_attn_init(curse::init_paired(8, 1.0, rng), 3);
-  EXPECT_THROW(curse::patch_attn_predict(p, gaussian(8, 4, 1.0, rng)), InputError);
+  EXPECT_THROW(curse::patch_attn_predict(p, gaussian_matrix(8, 4, rng, 1.0)), InputError);
 }
 
 TEST(CurseRemedies, ThreadCountDoesNotChangeBits) {
   Rng rng = make_stream(55, "test.curse.remedies.threads");
-  const Eigen::MatrixXd X = gaussian(8, 37, 1.0, rng);
-  const Eigen::VectorXd d_out = gaussian(37, 1, 1.0, rng);
+  const Eigen::MatrixXd X = gaussian_matrix(8, 37, rng, 1.0);
+  const Eigen::VectorXd d_out = gaussian_matrix(37, 1, rng, 1.0);
   const curse::AttnNetParams base = curse::init_unpaired(520, 1.0, rng);
-  const curse::DiffAttnParams pd{base.w, gaussian(520, 1, 1.0, rng),
+  const curse::DiffAttnParams pd{base.w, gaussian_matrix(520, 1, rng, 1.0),
                                  Eigen::VectorXd::Constant(1, 0.2), base.a};
-  const curse::PosBiasParams pb{base.w, gaussian(520, 8, 1.0, rng), base.a};
-  const curse::PatchAttnParams pp{base.w, gaussian(520, 2, 1.0, rng), base.a};
+  const curse::PosBiasParams pb{base.w, gaussian_matrix(520, 8, rng, 1.0), base.a};
+  const curse::PatchAttnParams pp{base.w, gaussian_matrix(520, 2, rng, 1.0), base.a};
   Eigen::VectorXd out[2];  // F and every gradient, concatenated
   const int before = num_threads();
   for (int t : {1, 2}) {

@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 
 #include "core/gradcheck.h"
+#include "core/random_matrix.h"
 #include "core/rng.h"
 #include "experiments/samovar/train.h"
 #include "models/samovar/batched.h"
@@ -64,13 +65,6 @@ std::vector<Case> cases() {
   return out;
 }
 
-Matrix random_mat(Eigen::Index r, Eigen::Index c, Rng& rng, double scale = 1.0) {
-  Matrix m(r, c);
-  for (Eigen::Index j = 0; j < c; ++j)
-    for (Eigen::Index i = 0; i < r; ++i) m(i, j) = scale * normal(rng);
-  return m;
-}
-
 // Initial parameters moved off their special values (unit gains, zero biases), so that every
 // gradient block is generic.
 Params test_params(const Config& cfg, std::uint64_t seed) {
@@ -91,8 +85,8 @@ Data test_data(const Config& cfg, int n, std::uint64_t seed, bool channel_drop) 
   Rng rng = make_stream(seed, "test.data");
   Data d;
   for (int i = 0; i < n; ++i) {
-    d.windows.push_back(random_mat(cfg.input_len, cfg.channels, rng, 0.7));
-    d.targets.push_back(random_mat(cfg.patch, cfg.channels, rng, 0.7));
+    d.windows.push_back(gaussian_matrix(cfg.input_len, cfg.channels, rng, 0.7));
+    d.targets.push_back(gaussian_matrix(cfg.patch, cfg.channels, rng, 0.7));
   }
   d.keep.assign(static_cast<std::size_t>(cfg.channels), 1.0);
   if (channel_drop) d.keep[1] = 0.0;
@@ -268,16 +262,28 @@ TEST(SamovarBatched, SteadyStateStepTouchesNoNewPages) {
   EXPECT_LE(minor_faults() - before, 20);
 }
 
+// A small model on the stable protocol, 64 training and 64 validation series: the short
+// training runs below.
+struct ShortRun {
+  Config cfg = [] {
+    Config c;
+    c.input_len = 16;
+    c.width = 16;
+    c.heads = 2;
+    c.mlp_layers = c.attn_layers = 2;
+    return c;
+  }();
+  std::vector<samovar_exp::Example> train = samovar_exp::make_split("stable", true, 5, 64, 16);
+  std::vector<samovar_exp::Example> val = samovar_exp::make_split("stable", false, 5, 64, 16);
+};
+
 TEST(SamovarBatched, Float32TrainingTracksFloat64OnAShortRun) {
   // The float32 path of the long runs against float64: 3 epochs of 4 steps on the stable
   // protocol (dropout, channel drop, warm-up), validation MSE after every epoch.
-  Config cfg;
-  cfg.input_len = 16;
-  cfg.width = 16;
-  cfg.heads = 2;
-  cfg.mlp_layers = cfg.attn_layers = 2;
-  const auto train = samovar_exp::make_split("stable", true, 5, 64, cfg.input_len);
-  const auto val = samovar_exp::make_split("stable", false, 5, 64, cfg.input_len);
+  const ShortRun run;
+  const Config& cfg = run.cfg;
+  const auto& train = run.train;
+  const auto& val = run.val;
   samovar_exp::Hyper hp;
   hp.epochs = 3;
   hp.batch = 16;
@@ -297,13 +303,10 @@ TEST(SamovarBatched, TrainingResumedFromACheckpointHasTheSameBits) {
   // A run killed after epoch k and resumed from its checkpoint ends with the weights, curve and
   // statistics of the run that was never stopped, in float64 and float32 (dropout, channel drop,
   // warm-up and shuffling all active).
-  Config cfg;
-  cfg.input_len = 16;
-  cfg.width = 16;
-  cfg.heads = 2;
-  cfg.mlp_layers = cfg.attn_layers = 2;
-  const auto train = samovar_exp::make_split("stable", true, 5, 64, cfg.input_len);
-  const auto val = samovar_exp::make_split("stable", false, 5, 64, cfg.input_len);
+  const ShortRun run;
+  const Config& cfg = run.cfg;
+  const auto& train = run.train;
+  const auto& val = run.val;
   for (const auto precision : {samovar_exp::Precision::Float64, samovar_exp::Precision::Float32}) {
     samovar_exp::Hyper hp;
     hp.epochs = 4;

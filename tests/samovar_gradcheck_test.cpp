@@ -5,19 +5,13 @@
 #include <gtest/gtest.h>
 
 #include "core/gradcheck.h"
+#include "core/random_matrix.h"
 #include "core/rng.h"
 #include "models/samovar/samovar.h"
 #include "models/samovar/tolerances.h"
 
 namespace attnlab::samovar {
 namespace {
-
-Matrix random_mat(Eigen::Index r, Eigen::Index c, Rng& rng, double scale = 1.0) {
-  Matrix m(r, c);
-  for (Eigen::Index j = 0; j < c; ++j)
-    for (Eigen::Index i = 0; i < r; ++i) m(i, j) = scale * normal(rng);
-  return m;
-}
 
 GradBlock block(const std::string& name, Matrix& v, const Matrix& g) {
   return {name, v.data(), g.data(), static_cast<std::size_t>(v.size())};
@@ -32,8 +26,9 @@ void expect_ok(const GradCheckResult& r, const std::string& what) {
 
 TEST(SamovarGradcheck, CausalLinearAttention) {
   Rng rng = make_stream(1, "test.inputs");
-  Matrix Q = random_mat(9, 6, rng), K = random_mat(9, 6, rng), V = random_mat(9, 6, rng);
-  const Matrix W = random_mat(9, 6, rng);  // loss = sum(W .* O)
+  Matrix Q = gaussian_matrix(9, 6, rng), K = gaussian_matrix(9, 6, rng),
+         V = gaussian_matrix(9, 6, rng);
+  const Matrix W = gaussian_matrix(9, 6, rng);  // loss = sum(W .* O)
   Matrix dQ = Matrix::Zero(9, 6), dK = dQ, dV = dQ;
   multihead_causal_linear_attention_backward(Q, K, V, W, 2, dQ, dK, dV);
   auto loss = [&] { return multihead_causal_linear_attention(Q, K, V, 2).cwiseProduct(W).sum(); };
@@ -44,9 +39,9 @@ TEST(SamovarGradcheck, CausalLinearAttention) {
 TEST(SamovarGradcheck, RmsNormPerRowAndPerHead) {
   for (int groups : {1, 3}) {
     Rng rng = make_stream(2, "test.inputs", static_cast<std::uint64_t>(groups));
-    Matrix X = random_mat(5, 6, rng);
-    Vector gain = Vector::Ones(6) + 0.3 * random_mat(6, 1, rng);
-    const Matrix W = random_mat(5, 6, rng);
+    Matrix X = gaussian_matrix(5, 6, rng);
+    Vector gain = Vector::Ones(6) + 0.3 * gaussian_matrix(6, 1, rng);
+    const Matrix W = gaussian_matrix(5, 6, rng);
     Matrix inv, dX = Matrix::Zero(5, 6);
     Vector dgain = Vector::Zero(6);
     rmsnorm(X, gain, kRmsEps, groups, inv);
@@ -62,12 +57,12 @@ TEST(SamovarGradcheck, RmsNormPerRowAndPerHead) {
 
 TEST(SamovarGradcheck, GeluAndLuOutputMatrix) {
   Rng rng = make_stream(3, "test.inputs");
-  Matrix X = random_mat(4, 6, rng, 2.0);
-  const Matrix W = random_mat(4, 6, rng);
+  Matrix X = gaussian_matrix(4, 6, rng, 2.0);
+  const Matrix W = gaussian_matrix(4, 6, rng);
   Matrix dX = gelu_backward(X, W);
   expect_ok(check_gradient([&] { return gelu(X).cwiseProduct(W).sum(); }, {block("X", X, dX)}),
             "gelu");
-  Matrix thetas = random_mat(6, 3, rng);  // two heads of d = 3
+  Matrix thetas = gaussian_matrix(6, 3, rng);  // two heads of d = 3
   Matrix dth = Matrix::Zero(6, 3), dX2 = Matrix::Zero(4, 6);
   apply_lu_blocks_backward(X, thetas, 2, W, dX2, dth);
   auto loss = [&] { return apply_lu_blocks(X, thetas, 2).cwiseProduct(W).sum(); };
@@ -100,8 +95,8 @@ Params perturbed_params(const Config& cfg, std::uint64_t seed) {
 void check_whole_model(const Config& cfg, double weight_aux, const std::string& what) {
   Params p = perturbed_params(cfg, 7);
   Rng data = make_stream(7, "test.inputs");
-  const Matrix window = random_mat(cfg.input_len, cfg.channels, data);
-  const Matrix target = random_mat(cfg.patch, cfg.channels, data);
+  const Matrix window = gaussian_matrix(cfg.input_len, cfg.channels, data);
+  const Matrix target = gaussian_matrix(cfg.patch, cfg.channels, data);
   const Rng dropout = make_stream(7, "test.dropout");  // the same masks in every evaluation
   Grads g = zero_grads(p);
   Rng r0 = dropout;
@@ -137,14 +132,14 @@ TEST(SamovarGradcheck, LinTransBlockWithDropout) {
   LinBlock b = init_lin_block(8, 2, rng);
   LinBlock g = b;
   for (Matrix* m : {&b.Wq, &b.Wk, &b.Wv, &b.Wc, &b.W1, &b.W2})
-    *m += random_mat(m->rows(), m->cols(), rng, 0.3);
+    *m += gaussian_matrix(m->rows(), m->cols(), rng, 0.3);
   for (Vector* v : {&b.gain_attn, &b.bq, &b.bk, &b.bv, &b.bc, &b.gain_mlp, &b.b1, &b.b2})
-    *v += Vector(random_mat(v->size(), 1, rng, 0.3));
+    *v += Vector(gaussian_matrix(v->size(), 1, rng, 0.3));
   for (Matrix* m : {&g.Wq, &g.Wk, &g.Wv, &g.Wc, &g.W1, &g.W2}) m->setZero();
   for (Vector* v : {&g.gain_attn, &g.bq, &g.bk, &g.bv, &g.bc, &g.gain_mlp, &g.b1, &g.b2})
     v->setZero();
-  Matrix X = random_mat(7, 8, rng);
-  const Matrix W = random_mat(7, 8, rng);  // loss = sum(W .* X_out)
+  Matrix X = gaussian_matrix(7, 8, rng);
+  const Matrix W = gaussian_matrix(7, 8, rng);  // loss = sum(W .* X_out)
   const Rng dropout = make_stream(11, "test.dropout");
   LinBlockCache cache;
   Rng r0 = dropout;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "analysis/var_extract.h"
+#include "core/random_matrix.h"
 #include "core/rng.h"
 #include "core/thread_pool.h"
 #include "experiments/registry.h"
@@ -11,13 +12,6 @@
 
 namespace attnlab::varx {
 namespace {
-
-MatrixXd randn(Eigen::Index r, Eigen::Index c, Rng& rng) {
-  MatrixXd m(r, c);
-  for (Eigen::Index j = 0; j < c; ++j)
-    for (Eigen::Index i = 0; i < r; ++i) m(i, j) = normal(rng);
-  return m;
-}
 
 TEST(SamovarVarExtract, PathCountClosedForm) {
   EXPECT_EQ(path_count_closed_form(0, 1), 1);
@@ -30,8 +24,8 @@ TEST(SamovarVarExtract, RecursionEqualsPathSumsAndSingleLayerEqualsAttention) {
   Rng rng = make_stream(11, "test.inputs");
   std::vector<MatrixXd> Q, V;
   for (int l = 0; l < 3; ++l) {
-    Q.push_back(randn(6, 3, rng));
-    V.push_back(randn(6, 3, rng));
+    Q.push_back(gaussian_matrix(6, 3, rng));
+    V.push_back(gaussian_matrix(6, 3, rng));
   }
   const auto B = path_weights(Q, V);
   for (int l = 1; l <= 3; ++l) {
@@ -40,14 +34,14 @@ TEST(SamovarVarExtract, RecursionEqualsPathSumsAndSingleLayerEqualsAttention) {
     const MatrixXd& b = B[static_cast<std::size_t>(l - 1)].at(5, 1);
     EXPECT_LE((s.sum - b).cwiseAbs().maxCoeff(), 1e-10 * b.cwiseAbs().maxCoeff()) << "layer " << l;
   }
-  const MatrixXd K = randn(6, 3, rng);
+  const MatrixXd K = gaussian_matrix(6, 3, rng);
   const MatrixXd O = samovar::causal_linear_attention<double>(Q[0], K, V[0]);
   EXPECT_LE((apply_lag_grid(single_layer_weights(Q[0], V[0]), K) - O).cwiseAbs().maxCoeff(), 1e-12);
 }
 
 TEST(SamovarVarExtract, NumericalRank) {
   Rng rng = make_stream(12, "test.inputs");
-  const MatrixXd u = randn(5, 2, rng), v = randn(5, 2, rng);
+  const MatrixXd u = gaussian_matrix(5, 2, rng), v = gaussian_matrix(5, 2, rng);
   EXPECT_EQ(numerical_rank(u.col(0) * v.col(0).transpose(), 1e-12), 1);
   EXPECT_EQ(numerical_rank(u * v.transpose(), 1e-12), 2);
   EXPECT_EQ(numerical_rank(MatrixXd::Zero(3, 3), 1e-12), 0);

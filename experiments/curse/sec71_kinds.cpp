@@ -5,19 +5,13 @@
 #include <string>
 
 #include "core/gradcheck.h"
+#include "core/random_matrix.h"
 #include "core/rng.h"
 #include "experiments/curse/kinds.h"
 #include "models/curse/multidim_attention.h"
 
 namespace attnlab::curse {
 namespace {
-
-Eigen::MatrixXd gaussian(Eigen::Index r, Eigen::Index c, double scale, Rng& rng) {
-  Eigen::MatrixXd M(r, c);
-  for (Eigen::Index j = 0; j < c; ++j)
-    for (Eigen::Index i = 0; i < r; ++i) M(i, j) = scale * normal(rng);
-  return M;
-}
 
 struct Problem {
   Eigen::MatrixXd X, G;
@@ -26,10 +20,10 @@ struct Problem {
 // Spec E9(b): X ~ N(0, (4/d) I), W ~ 0.1 N(0,1), W_V, G ~ N(0,1). X: (L, d).
 Problem draw(Eigen::Index L, Eigen::Index d, Rng& rng) {
   Problem pr;
-  pr.X = gaussian(L, d, std::sqrt(4.0 / static_cast<double>(d)), rng);
-  pr.p.W = gaussian(d, d, 0.1, rng);
-  pr.p.Wv = gaussian(d, d, 1.0, rng);
-  pr.G = gaussian(L, d, 1.0, rng);
+  pr.X = gaussian_matrix(L, d, rng, std::sqrt(4.0 / static_cast<double>(d)));
+  pr.p.W = gaussian_matrix(d, d, rng, 0.1);
+  pr.p.Wv = gaussian_matrix(d, d, rng, 1.0);
+  pr.G = gaussian_matrix(L, d, rng, 1.0);
   return pr;
 }
 

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "analysis/var_extract.h"
+#include "core/random_matrix.h"
 #include "core/rng.h"
 #include "models/samovar/samovar.h"
 
@@ -14,13 +15,6 @@ namespace sv = attnlab::samovar;
 using Eigen::MatrixXd;
 
 namespace {
-
-MatrixXd randn(Eigen::Index r, Eigen::Index c, Rng& rng, double std = 1.0) {
-  MatrixXd m(r, c);
-  for (Eigen::Index j = 0; j < c; ++j)
-    for (Eigen::Index i = 0; i < r; ++i) m(i, j) = std * normal(rng);
-  return m;
-}
 
 double max_abs(const MatrixXd& m) { return m.size() == 0 ? 0.0 : m.cwiseAbs().maxCoeff(); }
 
@@ -65,7 +59,8 @@ Outcome run_single_layer(const RunContext& ctx) {
   int rank_max = 0, rank_min = std::numeric_limits<int>::max();
   for (int k = 0; k < trials; ++k) {
     Rng rng = make_stream(ctx.seed, "inputs", static_cast<std::uint64_t>(k));
-    const MatrixXd Q = randn(T, d, rng), K = randn(T, d, rng), V = randn(T, d, rng);
+    const MatrixXd Q = gaussian_matrix(T, d, rng), K = gaussian_matrix(T, d, rng),
+                   V = gaussian_matrix(T, d, rng);
     const MatrixXd O = sv::causal_linear_attention<double>(Q, K, V);
     const varx::LagGrid A = varx::single_layer_weights(Q, V);  // A_{t,i} = v_i^T q_t
     var_vs_quad = std::max(var_vs_quad, max_abs(varx::apply_lag_grid(A, K) - O));
@@ -107,7 +102,7 @@ Outcome run_stack_mixture(const RunContext& ctx) {
     Rng rng = make_stream(ctx.seed, "init", static_cast<std::uint64_t>(k));
     const sv::Params p = random_params(cfg, ctx.params.d("weight_std"), rng);
     Rng in = make_stream(ctx.seed, "inputs", static_cast<std::uint64_t>(k));
-    const MatrixXd xt = randn(T, D, in);
+    const MatrixXd xt = gaussian_matrix(T, D, in);
     sv::StackCache cache;
     const MatrixXd y = sv::stack_forward(p, cfg, xt, 0, cache, nullptr);  // layer by layer
     MatrixXd y_var(T, D);
@@ -152,8 +147,8 @@ Outcome run_path_expansion(const RunContext& ctx) {
     Rng rng = make_stream(ctx.seed, "inputs", static_cast<std::uint64_t>(k));
     std::vector<MatrixXd> Q, V;
     for (int l = 0; l < layers; ++l) {
-      Q.push_back(randn(T, d, rng));
-      V.push_back(randn(T, d, rng));
+      Q.push_back(gaussian_matrix(T, d, rng));
+      V.push_back(gaussian_matrix(T, d, rng));
     }
     const auto B = varx::path_weights(Q, V);
     for (int l = 1; l <= layers; ++l)
@@ -191,7 +186,7 @@ LuDraws lu_draws(std::uint64_t seed, const char* stream, int d, int trials, doub
   LuDraws r;
   for (int k = 0; k < trials; ++k) {
     Rng rng = make_stream(seed, stream, static_cast<std::uint64_t>(k));
-    MatrixXd theta = randn(d, d, rng, std);
+    MatrixXd theta = gaussian_matrix(d, d, rng, std);
     for (int i = 0; i < d; ++i) theta(i, i) = uniform(rng, lo, hi);
     const MatrixXd L = sv::lu_lower(theta), U = sv::lu_upper(theta), W = L * U;
     const double logdet = sv::lu_log_det(theta);  // det W = prod softplus(theta_ii)
@@ -253,7 +248,7 @@ Outcome run_rank_depth(const RunContext& ctx) {
       Rng rng = make_stream(ctx.seed, "init", static_cast<std::uint64_t>(k));
       const sv::Params p = random_params(cfg, ctx.params.d("weight_std"), rng);
       Rng in = make_stream(ctx.seed, "inputs", static_cast<std::uint64_t>(k));
-      const MatrixXd xt = randn(T, D, in);
+      const MatrixXd xt = gaussian_matrix(T, D, in);
       sv::StackCache cache;
       sv::stack_forward(p, cfg, xt, 0, cache, nullptr);
       for (int h = 0; h < cfg.heads; ++h) {
@@ -321,7 +316,7 @@ Outcome run_arx_causal(const RunContext& ctx) {
     Rng rng = make_stream(ctx.seed, "init", static_cast<std::uint64_t>(k));
     const sv::Params p = random_params(cfg, ctx.params.d("weight_std"), rng);
     Rng in = make_stream(ctx.seed, "inputs", static_cast<std::uint64_t>(k));
-    const MatrixXd window = randn(L, cfg.channels, in);
+    const MatrixXd window = gaussian_matrix(L, cfg.channels, in);
     const int n = static_cast<int>(uniform_int(in, 0, P - 2));  // perturb patch n + 1
     MatrixXd perturbed = window;
     for (int tau = (n + 1) * s; tau < (n + 2) * s; ++tau)

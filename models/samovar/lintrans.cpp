@@ -2,18 +2,13 @@
 
 #include <cmath>
 
+#include "core/random_matrix.h"
+
 namespace attnlab::samovar {
 
 namespace {
 
 constexpr double kInitStd = 0.02;  // spec §1.11
-
-Matrix randn(Eigen::Index r, Eigen::Index c, double std, Rng& rng) {
-  Matrix m(r, c);
-  for (Eigen::Index j = 0; j < c; ++j)
-    for (Eigen::Index i = 0; i < r; ++i) m(i, j) = std * normal(rng);
-  return m;
-}
 
 }  // namespace
 
@@ -22,15 +17,15 @@ LinBlock init_lin_block(int width, int layers, Rng& rng) {
   const double proj_std = kInitStd / std::sqrt(2.0 * layers);  // c_proj rule
   LinBlock b;
   b.gain_attn = Vector::Ones(D);
-  b.Wq = randn(D, D, kInitStd, rng);
-  b.Wk = randn(D, D, kInitStd, rng);
-  b.Wv = randn(D, D, kInitStd, rng);
-  b.Wc = randn(D, D, proj_std, rng);
+  b.Wq = gaussian_matrix(D, D, rng, kInitStd);
+  b.Wk = gaussian_matrix(D, D, rng, kInitStd);
+  b.Wv = gaussian_matrix(D, D, rng, kInitStd);
+  b.Wc = gaussian_matrix(D, D, rng, proj_std);
   b.bq = b.bk = b.bv = b.bc = Vector::Zero(D);
   b.gain_mlp = Vector::Ones(D);
-  b.W1 = randn(D, 4 * D, kInitStd, rng);
+  b.W1 = gaussian_matrix(D, 4 * D, rng, kInitStd);
   b.b1 = Vector::Zero(4 * D);
-  b.W2 = randn(4 * D, D, proj_std, rng);
+  b.W2 = gaussian_matrix(4 * D, D, rng, proj_std);
   b.b2 = Vector::Zero(D);
   return b;
 }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "core/random_matrix.h"
 
 namespace attnlab::samovar {
 
@@ -13,12 +14,6 @@ namespace {
 constexpr double kInitStd = 0.02;   // all Linear / Embedding weights (spec §1.11)
 constexpr double kRevinEps = 1e-8;  // added to the window std (spec §1.8)
 
-Matrix randn(Eigen::Index r, Eigen::Index c, double std, Rng& rng) {
-  Matrix m(r, c);
-  for (Eigen::Index j = 0; j < c; ++j)
-    for (Eigen::Index i = 0; i < r; ++i) m(i, j) = std * normal(rng);
-  return m;
-}
 Vector ones(Eigen::Index n) { return Vector::Ones(n); }
 Vector zeros(Eigen::Index n) { return Vector::Zero(n); }
 
@@ -36,54 +31,54 @@ Params init_params(const Config& cfg, Rng& rng) {
                      T = cfg.tokens(), d = cfg.head_dim();
   assert(cfg.width % cfg.heads == 0);
   Params p;
-  p.G = randn(C, C, kInitStd, rng);
+  p.G = gaussian_matrix(C, C, rng, kInitStd);
   p.g = zeros(C);
-  p.W_ex = randn(s, D, kInitStd, rng);
+  p.W_ex = gaussian_matrix(s, D, rng, kInitStd);
   p.b_ex = zeros(D);
   p.gain_ex = ones(D);
-  p.W_en = randn(s, D, kInitStd, rng);
+  p.W_en = gaussian_matrix(s, D, rng, kInitStd);
   p.b_en = zeros(D);
   p.gain_en = ones(D);
   if (cfg.arch == Arch::LinTrans) {  // spec §1.12: per-position + per-channel/position
-    p.E_pos = randn(T, D, kInitStd, rng);
-    p.E_ch = randn(C * T, D, kInitStd, rng);
+    p.E_pos = gaussian_matrix(T, D, rng, kInitStd);
+    p.E_ch = gaussian_matrix(C * T, D, rng, kInitStd);
     p.gain_pre = ones(D);
     for (int l = 0; l < cfg.attn_layers; ++l)
       p.lin.push_back(init_lin_block(cfg.width, cfg.attn_layers, rng));
   } else {
-    p.E_pos = randn(P, D, kInitStd, rng);
-    p.E_ch = randn(C * T, D, kInitStd, rng);
-    p.E_type = randn(2, D, kInitStd, rng);
-    p.E_chtype = randn(2 * C, D, kInitStd, rng);
+    p.E_pos = gaussian_matrix(P, D, rng, kInitStd);
+    p.E_ch = gaussian_matrix(C * T, D, rng, kInitStd);
+    p.E_type = gaussian_matrix(2, D, rng, kInitStd);
+    p.E_chtype = gaussian_matrix(2 * C, D, rng, kInitStd);
     p.gain_pre = ones(D);
     const double proj_std = kInitStd / std::sqrt(2.0 * cfg.mlp_layers);  // c_proj rule
     for (int b = 0; b < cfg.mlp_layers; ++b)
-      p.mlp.push_back({ones(D), randn(D, 4 * D, kInitStd, rng), zeros(4 * D),
-                       randn(4 * D, D, proj_std, rng), zeros(D)});
+      p.mlp.push_back({ones(D), gaussian_matrix(D, 4 * D, rng, kInitStd), zeros(4 * D),
+                       gaussian_matrix(4 * D, D, rng, proj_std), zeros(D)});
     p.gain_var = ones(D);
     for (int l = 0; l < cfg.attn_layers; ++l) {
       AttnLayer a;
       if (cfg.fixed_qv) {
-        a.Qfix = randn(C * T, D, kInitStd, rng);
-        a.Vfix = randn(C * T, D, kInitStd, rng);
+        a.Qfix = gaussian_matrix(C * T, D, rng, kInitStd);
+        a.Vfix = gaussian_matrix(C * T, D, rng, kInitStd);
       } else {
-        a.Wq = randn(D, D, kInitStd, rng);
+        a.Wq = gaussian_matrix(D, D, rng, kInitStd);
         a.bq = zeros(D);
         a.gq = ones(D);
-        a.Wv = randn(D, D, kInitStd, rng);
+        a.Wv = gaussian_matrix(D, D, rng, kInitStd);
         a.bv = zeros(D);
         a.gv = ones(D);
       }
       if (cfg.learned_keys) {
-        a.Wk = randn(D, D, kInitStd, rng);
+        a.Wk = gaussian_matrix(D, D, rng, kInitStd);
         a.bk = zeros(D);
       }
       p.attn.push_back(std::move(a));
     }
-    p.theta = randn(D, d, std::sqrt(kInitStd / std::sqrt(static_cast<double>(d))), rng);
+    p.theta = gaussian_matrix(D, d, rng, std::sqrt(kInitStd / std::sqrt(static_cast<double>(d))));
   }
   p.gain_final = ones(D);
-  p.W_out = randn(D, s, kInitStd, rng);
+  p.W_out = gaussian_matrix(D, s, rng, kInitStd);
   p.b_out = zeros(s);
   return p;
 }
