@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets of fuzz/ (clang, ASan + UBSan) in build/fuzz and runs each for a
 # fixed time on a temporary copy of its seed corpus fuzz/corpus/<target>/, so the repository is
 # never modified. Exits 1 on any crash, timeout, leak or broken invariant, naming the saved input.
-#   scripts/fuzz.sh                       every target, 45 s each (CI)
+#   scripts/fuzz.sh                       every target, 36 s each (CI)
 #   scripts/fuzz.sh --time 3600 fuzz_set  one target for an hour
 #   scripts/fuzz.sh --merge ...           also minimise the new inputs into fuzz/corpus/<target>/
 # See fuzz/README.md for what each target checks and how to keep a finding as a regression input.
@@ -10,9 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-ALL_TARGETS=(fuzz_strict_json fuzz_claim fuzz_set fuzz_synth)
+ALL_TARGETS=(fuzz_strict_json fuzz_claim fuzz_set fuzz_synth fuzz_ett)
 usage="usage: scripts/fuzz.sh [--time SECONDS] [--merge] [TARGET...] (targets: ${ALL_TARGETS[*]})"
-seconds=45
+seconds=36
 merge=0
 targets=()
 while [ $# -gt 0 ]; do

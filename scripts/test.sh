@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds with warnings as errors, runs every unit test and the smoke
 # profile of every claim (ctest labels `unit` and `smoke`), prints ctest's summary, then runs every
-# fuzz target for a bounded time (scripts/fuzz.sh; ATTNLAB_FUZZ_SECONDS per target, default 45).
+# fuzz target for a bounded time (scripts/fuzz.sh; ATTNLAB_FUZZ_SECONDS per target, default 36).
 #   scripts/test.sh              Release build in build/test, then the fuzzers
 #   scripts/test.sh --sanitize   Debug build with ASan+UBSan in build/sanitize (unit tests)
 set -euo pipefail
@@ -24,6 +24,6 @@ if [ "$mode" = sanitize ]; then
 else
   build build/test Release -DATTNLAB_WERROR=ON
   ctest --test-dir build/test -L 'unit|smoke' --output-on-failure -j2 --timeout 900
-  scripts/fuzz.sh --time "${ATTNLAB_FUZZ_SECONDS:-45}"
+  scripts/fuzz.sh --time "${ATTNLAB_FUZZ_SECONDS:-36}"
 fi
 echo "scripts/test.sh: $mode passed in $(( $(date +%s) - start )) s"
