@@ -246,6 +246,18 @@ void Schedule::validate() const {
     if (!std::isfinite(warmup_start) || warmup_start < 0) bad("warmup_start must be >= 0");
     if (!std::isfinite(final_lr) || final_lr < 0) bad("final_lr must be finite and >= 0");
   }
+  if (kind == Kind::OneCycleLinear) {
+    const double end = pct_start * static_cast<double>(total_steps) - 1;
+    // torch divides by E in the warm-up phase and by N - 1 - E after it; E < 0 (fewer steps
+    // than 1 / pct_start) leaves no warm-up step, as in torch.
+    if (!(pct_start > 0 && pct_start < 1) || pct_start * static_cast<double>(total_steps) == 1 ||
+        !(end < static_cast<double>(total_steps) - 1))
+      bad("OneCycleLinear needs 0 < pct_start < 1, pct_start * total_steps != 1 and "
+          "pct_start * total_steps - 1 < total_steps - 1");
+    if (!(div_factor > 0) || !(final_div_factor > 0) || !std::isfinite(div_factor) ||
+        !std::isfinite(final_div_factor))
+      bad("OneCycleLinear needs finite div_factor > 0 and final_div_factor > 0");
+  }
 }
 
 double Schedule::lr(std::int64_t step) const {
@@ -268,6 +280,13 @@ double Schedule::lr(std::int64_t step) const {
       if (step < warmup_steps) return base_lr * (warmup_start + (1 - warmup_start) * s / w);
       const double frac = std::min(1.0, (s - w) / (static_cast<double>(total_steps) - w));
       return base_lr + (final_lr - base_lr) * frac;
+    }
+    case Kind::OneCycleLinear: {  // torch's OneCycleLR.get_lr, linear annealing, two phases
+      const double initial = base_lr / div_factor, min_lr = initial / final_div_factor;
+      const double end = pct_start * static_cast<double>(total_steps) - 1;
+      if (s <= end) return (base_lr - initial) * (s / end) + initial;
+      const double pct = (s - end) / (static_cast<double>(total_steps) - 1 - end);
+      return (min_lr - base_lr) * pct + base_lr;
     }
   }
   return base_lr;

@@ -83,8 +83,14 @@ void check_finite(const std::vector<ParamBlock<T>>& blocks, std::int64_t step);
 //                is one decrement above final_lr). With warmup_start = 0 and final_lr = 0 this is
 //                exactly transformers.get_linear_schedule_with_warmup (a torch LambdaLR with
 //                lambda(s) = s/W for s < W, else (N - s)/(N - W)).
+//  OneCycleLinear: torch.optim.lr_scheduler.OneCycleLR with anneal_strategy = 'linear' (two
+//                phases), N = total_steps, E = pct_start * N - 1 (a real number):
+//                s <= E: lr = i + (base_lr - i) * s / E,          i = base_lr / div_factor
+//                s >  E: lr = base_lr + (m - base_lr) * (s - E) / (N - 1 - E),
+//                        m = i / final_div_factor (reached at the last step, s = N - 1);
+//                E < 0 (fewer than 1 / pct_start steps): no warm-up, as in torch.
 struct Schedule {
-  enum class Kind { Constant, StepDecay, WarmupLinear } kind = Kind::Constant;
+  enum class Kind { Constant, StepDecay, WarmupLinear, OneCycleLinear } kind = Kind::Constant;
   double base_lr = 1e-3;
   // StepDecay: lr = base * factors[k] after fraction milestones[k] of total steps.
   std::vector<double> milestones, factors;
@@ -92,6 +98,8 @@ struct Schedule {
   // final_lr at total_steps.
   std::int64_t warmup_steps = 0;
   double warmup_start = 0, final_lr = 0;
+  // OneCycleLinear (torch's defaults): base_lr is the peak.
+  double pct_start = 0.3, div_factor = 25, final_div_factor = 1e4;
   std::int64_t total_steps = 1;
   double lr(std::int64_t step) const;
   void validate() const;

@@ -310,6 +310,32 @@ TEST(OptimSchedule, WarmupLinearMatchesTransformersLinearScheduleWithWarmup) {
   EXPECT_DOUBLE_EQ(w.lr(13), 0.2);  // final at s = N
 }
 
+TEST(OptimSchedule, OneCycleLinearMatchesTorch) {
+  // torch 1.13 OneCycleLR(max_lr=6e-4, pct_start=0.05, div_factor=10, anneal_strategy='linear',
+  // epochs=101, steps_per_epoch=7): the lr of the s-th optimizer step, printed from Python
+  // (SAMoVAR's real-data schedule, at 7 batches per epoch).
+  Schedule o;
+  o.kind = Schedule::Kind::OneCycleLinear;
+  o.base_lr = 6e-4;
+  o.pct_start = 0.05;
+  o.div_factor = 10;
+  o.total_steps = 101 * 7;
+  const std::pair<std::int64_t, double> torch[] = {
+      {0, 5.9999999999999995e-05},  {1, 7.572052401746724e-05},  {17, 0.0003272489082969432},
+      {33, 0.000578777292576419},   {34, 0.0005944978165938863},  {35, 0.0005994193462368792},
+      {36, 0.0005985260327551552},  {100, 0.000541353969924812},  {400, 0.0002733599254075783},
+      {705, 8.993134817241464e-07}, {706, 5.999999999986051e-09}};
+  for (const auto& [step, lr] : torch) EXPECT_NEAR(o.lr(step), lr, 1e-18) << "step " << step;
+  // Fewer steps than 1 / pct_start: torch has no warm-up step (OneCycleLR(max_lr=1,
+  // pct_start=0.05, div_factor=10, epochs=3, steps_per_epoch=5), from Python).
+  o.base_lr = 1;
+  o.total_steps = 15;
+  EXPECT_NEAR(o.lr(0), 0.9824563157894737, 1e-15);
+  EXPECT_NEAR(o.lr(14), 9.99999999995449e-06, 1e-15);
+  o.total_steps = 20;  // pct_start * N = 1: torch divides by zero
+  EXPECT_THROW(o.lr(0), InputError);
+}
+
 TEST(OptimSchedule, RejectsInconsistentSchedules) {
   Schedule s;
   s.kind = Schedule::Kind::StepDecay;

@@ -202,9 +202,12 @@ Stepper make_stepper(const sv::Config& cfg, const Hyper& hp, std::uint64_t seed)
 }
 
 double train_step(Stepper& st, Adam<double>& opt, const std::vector<Example>& train,
-                  const std::vector<std::size_t>& order, std::size_t first, double lr) {
+                  const std::vector<std::size_t>& order, std::size_t first, double lr,
+                  std::size_t count) {
   const sv::Config& cfg = st.cfg;
-  const std::size_t B = static_cast<std::size_t>(st.hp.batch);
+  const std::size_t full = static_cast<std::size_t>(st.hp.batch);
+  const std::size_t B = count == 0 ? full : count;
+  if (B > full) throw std::logic_error("train_step: more samples than the batch size");
   const double C = cfg.channels, s = cfg.patch, P = cfg.patches();
   const double w_fc = 1.0 / (static_cast<double>(B) * C * s);
   const double w_aux = P > 1 ? st.hp.aux_weight / (static_cast<double>(B) * C * (P - 1) * s) : 0.0;
@@ -216,7 +219,7 @@ double train_step(Stepper& st, Adam<double>& opt, const std::vector<Example>& tr
   }
   const bool f32 = st.hp.precision == Precision::Float32;
   if (f32) sv::cast_params<float>(st.params, st.params_f);
-  const std::size_t chunks = f32 ? st.partial_f.size() : st.partial.size();
+  const std::size_t chunks = num_chunks(B, kGradChunk);  // of the partials: those used now
   std::vector<double> losses(chunks, 0.0);
   parallel_chunks(B, kGradChunk, [&](std::size_t c, std::size_t lo, std::size_t hi) {
     sv::BatchView v;
@@ -224,8 +227,8 @@ double train_step(Stepper& st, Adam<double>& opt, const std::vector<Example>& tr
       const Example& ex = train[order[first + i]];
       v.windows.push_back(&ex.window);
       v.targets.push_back(&ex.target);
-      v.dropout_seeds.push_back(  // make_stream(seed, "dropout", step B + i)'s seed
-          stream_seed(st.seed, "dropout", static_cast<std::uint64_t>(st.step) * B + i));
+      v.dropout_seeds.push_back(  // make_stream(seed, "dropout", step batch + i)'s seed
+          stream_seed(st.seed, "dropout", static_cast<std::uint64_t>(st.step) * full + i));
     }
     v.keep = keep;
     if (f32) {
@@ -253,7 +256,10 @@ double train_step(Stepper& st, Adam<double>& opt, const std::vector<Example>& tr
     loss += losses[c];
   }
   auto gb = sv::param_blocks(st.params, st.grads, cfg);
-  if (std::isfinite(loss) && std::isfinite(global_norm(gb, true))) opt.step(gb, lr);
+  if (std::isfinite(loss) && std::isfinite(global_norm(gb, true))) {
+    if (st.hp.clip_norm > 0) clip_global_norm(gb, st.hp.clip_norm);
+    opt.step(gb, lr);
+  }
   ++st.step;
   return loss;
 }

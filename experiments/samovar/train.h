@@ -39,6 +39,7 @@ struct Hyper {
   double lr = 1e-3, aux_weight = 1.0;
   bool channel_drop = true;
   Precision precision = Precision::Float64;
+  double clip_norm = 0;  // > 0: the global gradient norm is clipped to it before each update
 };
 
 // Model variants by name: "samovar", "fixedvar" (1 head, no auxiliary loss, as the authors'
@@ -109,8 +110,10 @@ struct Stepper {
   std::uint64_t seed = 0;
 };
 Stepper make_stepper(const samovar::Config& cfg, const Hyper& hp, std::uint64_t seed);
+// count: the samples of this step, at most hp.batch (0: hp.batch); the loss is their mean.
 double train_step(Stepper& st, Adam<double>& opt, const std::vector<Example>& train,
-                  const std::vector<std::size_t>& order, std::size_t first, double lr);
+                  const std::vector<std::size_t>& order, std::size_t first, double lr,
+                  std::size_t count = 0);
 
 std::vector<ExperimentKind> train_experiments();
 
