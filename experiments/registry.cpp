@@ -9,12 +9,12 @@ const std::vector<ExperimentKind>& experiment_kinds() {
   static const std::vector<ExperimentKind> kinds = [] {
     std::vector<ExperimentKind> all;
     for (auto part : {foundation_experiments(), icl_experiments(), samovar_experiments(),
-                      curse_experiments()}) {
+                      curse_experiments(), ett_experiments()}) {
       for (auto& k : part) all.push_back(std::move(k));
     }
     std::map<std::string, KindDeclaration> declared;
     for (const auto* part : {&foundation_declarations(), &icl_declarations(),
-                             &samovar_declarations(), &curse_declarations()})
+                             &samovar_declarations(), &curse_declarations(), &ett_declarations()})
       declared.insert(part->begin(), part->end());
     declare_kinds(all, declared);
     std::set<std::string> names;

@@ -336,7 +336,66 @@ def plot_e10(result, base):
     return _save(fig, base)
 
 
+# Published test MSE on standardised data, lookback in brackets (all test windows unless noted):
+# Zeng et al. (AAAI 2023) Table 2, NLinear and DLinear (336); Nie et al. (ICLR 2023) Table 3,
+# PatchTST/64 (512). Context only: other code, other seeds, and (for some published baselines)
+# the last partial test batch dropped.
+_ETT_PUBLISHED = {
+    "ETTh1": {"NLinear (pub.)": [0.374, 0.408, 0.429, 0.440], "DLinear (pub.)": [0.375, 0.405, 0.439, 0.472],
+              "PatchTST/64 (pub.)": [0.370, 0.413, 0.422, 0.447]},
+    "ETTh2": {"NLinear (pub.)": [0.277, 0.344, 0.357, 0.394], "DLinear (pub.)": [0.289, 0.383, 0.448, 0.605],
+              "PatchTST/64 (pub.)": [0.274, 0.341, 0.329, 0.379]},
+}
+_ETT_HORIZONS = [96, 192, 336, 720]
+_ETT_ORDER = ["repeat", "residual_linear", "nlinear", "dlinear", "samovar", "lintrans", "fixedvar"]
+_ETT_LABELS = {"repeat": "Repeat", "residual_linear": "residual linear\n(least squares)",
+               "nlinear": "NLinear", "dlinear": "DLinear", "samovar": "SAMoVAR",
+               "lintrans": "LinTrans", "fixedvar": "FixedVAR"}
+
+
+def plot_ett(result, base):
+    """Test MSE per dataset and horizon: one marker per model (mean over seeds; every seed a small
+    dot), the published values of NLinear, DLinear and PatchTST as dashed lines. Points, not bars:
+    the axis does not start at 0, and bars would exaggerate the differences. Repeat is off the
+    scale of the others and is written in the title instead of drawn."""
+    rows = result.get("data", {}).get("rows", [])
+    panels = sorted({(r["dataset"], r["horizon"]) for r in rows})
+    if not panels:
+        return []
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.2), squeeze=False)
+    epochs = result.get("data", {}).get("epochs")
+    for ax, (ds, h) in zip(axes[0], panels):
+        rs = {r["model"]: r for r in rows if r["dataset"] == ds and r["horizon"] == h}
+        models = [m for m in _ETT_ORDER if m in rs and m != "repeat"]
+        means = [float(np.mean(rs[m]["test_mse"])) for m in models]
+        colors = ["C1" if m in ("residual_linear", "nlinear", "dlinear") else "C0" for m in models]
+        for i, m in enumerate(models):
+            ax.plot([i], [means[i]], "o", color=colors[i], ms=9)
+            ax.plot(np.full(len(rs[m]["test_mse"]), i + 0.12), rs[m]["test_mse"], ".", color="k",
+                    ms=4)
+            ax.annotate(f"{means[i]:.3f}", (i, means[i]), textcoords="offset points", xytext=(0, 8),
+                        ha="center", fontsize=7)
+        if h in _ETT_HORIZONS:
+            k = _ETT_HORIZONS.index(h)
+            for j, (name, vals) in enumerate(_ETT_PUBLISHED.get(ds, {}).items()):
+                ax.axhline(vals[k], color=f"C{j + 2}", ls="--", lw=1, label=f"{name} {vals[k]:.3f}")
+            ax.legend(fontsize=7, loc="lower right")
+        lo = min(means + [min(v[_ETT_HORIZONS.index(h)] for v in _ETT_PUBLISHED.get(ds, {}).values())]
+                 if h in _ETT_HORIZONS else means)
+        ax.set_ylim(0.97 * lo, 1.03 * max(means))
+        ax.set_xlim(-0.5, len(models) - 0.5)
+        ax.grid(axis="y", alpha=0.3)
+        ax.set_xticks(range(len(models)))
+        ax.set_xticklabels([_ETT_LABELS[m] for m in models], fontsize=7)
+        ax.set_ylabel("test MSE (standardised; orange: linear, blue: attention)")
+        rep = f", Repeat {np.mean(rs['repeat']['test_mse']):.3f}" if "repeat" in rs else ""
+        ax.set_title(f"{ds}, horizon {h}{rep}\nattention models: {epochs} epochs at most, "
+                     f"lookback {rs[models[-1]]['lookback'] if models else '?'}", fontsize=8)
+    return _save(fig, base)
+
+
 PLOTS = {
+    "ett_forecast": plot_ett,
     "curse_e2_linear": plot_e2,
     "curse_e3_ood": plot_e3,
     "curse_e4_lazy": plot_e4,

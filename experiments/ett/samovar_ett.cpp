@@ -28,8 +28,9 @@ sv::Config ett_config(const std::string& model, int channels, int lookback, int 
   cfg.dropout = 0.1;
   samovar_exp::Hyper unused;
   if (model == "lintrans_w8")
-    throw InputError("ETT model 'lintrans_w8' is the synthetic protocol's (allowed: samovar, "
-                     "lintrans, fixedvar)");
+    throw InputError(
+        "ETT model 'lintrans_w8' is the synthetic protocol's (allowed: samovar, "
+        "lintrans, fixedvar)");
   samovar_exp::configure_model(model, cfg, unused);
   return cfg;
 }
@@ -38,11 +39,10 @@ namespace {
 
 void check_windows(const sv::Config& cfg, const WindowSet& w, const char* what) {
   check(w);
-  if (w.lookback != cfg.input_len || w.horizon != cfg.patch ||
-      w.series->cols() != cfg.channels)
+  if (w.lookback != cfg.input_len || w.horizon != cfg.patch || w.series->cols() != cfg.channels)
     throw InputError(std::string("ETT ") + what + " windows (lookback " +
-                     std::to_string(w.lookback) + ", horizon " + std::to_string(w.horizon) +
-                     ", " + std::to_string(w.series->cols()) + " channels) do not fit the model (" +
+                     std::to_string(w.lookback) + ", horizon " + std::to_string(w.horizon) + ", " +
+                     std::to_string(w.series->cols()) + " channels) do not fit the model (" +
                      std::to_string(cfg.input_len) + ", " + std::to_string(cfg.patch) + ", " +
                      std::to_string(cfg.channels) + ")");
 }
@@ -106,7 +106,8 @@ EttTrained train_ett(const sv::Config& cfg, const EttRecipe& recipe, const Windo
   sched.pct_start = recipe.pct_start;
   sched.div_factor = recipe.div_factor;
   sched.final_div_factor = recipe.final_div_factor;
-  sched.total_steps = static_cast<std::int64_t>(recipe.epochs + 1) * static_cast<std::int64_t>(batches);
+  sched.total_steps =
+      static_cast<std::int64_t>(recipe.epochs + 1) * static_cast<std::int64_t>(batches);
   Adam<double> opt(AdamConfig{0.9, 0.95, 1e-8, 0.1});
   EttTrained out;
   out.params = st.params;
@@ -120,8 +121,9 @@ EttTrained train_ett(const sv::Config& cfg, const EttRecipe& recipe, const Windo
     std::iota(ids.begin(), ids.end(), std::size_t{0});
     Rng shuffle = make_stream(seed, "ett.shuffle", static_cast<std::uint64_t>(epoch));
     for (std::size_t i = ids.size(); i > 1; --i)
-      std::swap(ids[i - 1], ids[static_cast<std::size_t>(
-                                uniform_int(shuffle, 0, static_cast<std::int64_t>(i - 1)))]);
+      std::swap(
+          ids[i - 1],
+          ids[static_cast<std::size_t>(uniform_int(shuffle, 0, static_cast<std::int64_t>(i - 1)))]);
     for (std::size_t b = 0; b < batches; ++b) {
       const std::size_t n = std::min(B, n_train - b * B);
       for (std::size_t i = 0; i < n; ++i) fill(train, static_cast<int>(ids[b * B + i]), batch[i]);
