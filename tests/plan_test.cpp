@@ -124,6 +124,31 @@ TEST(Plan, SamovarUnitsPerModelMergeToOneLocalRun) {
   fs::remove_all(out);
 }
 
+TEST(Plan, EttUnitsPerDatasetHorizonAndModelMergeToOneLocalRun) {
+  // ett_forecast splits over datasets x horizons x models; each unit keeps its trained models'
+  // scores (and the linear baselines') as cells, and the merge reads them back bit for bit.
+  const auto claims = select_claims(load_all_claims(), {"curse.ett_linear_vs_attention"});
+  const fs::path out = temp_dir("ett");
+  const auto units = make_plan(claims, "smoke", 0, {}, out);
+  ASSERT_EQ(units.size(), 2u);  // smoke: ETTh1 x horizon 24 x {samovar, lintrans}
+  EXPECT_EQ(units[0].unit.size(), 3u);
+  EXPECT_EQ(units[1].unit.back(), "models=lintrans");
+  EXPECT_EQ(run_plan_units(units, 0, units.size(), false), static_cast<int>(units.size()));
+  const MergeResult merged = merge_plan(units, false);
+  ASSERT_TRUE(merged.incomplete.empty());
+  ASSERT_EQ(merged.results.size(), 1u);
+  RunOptions opt;
+  opt.profile = "smoke";
+  opt.write = false;
+  opt.progress = false;
+  const ClaimResult local = run_claim(claims[0], opt);
+  const auto& r = merged.results[0];
+  EXPECT_EQ(r.json["metrics"].dump(), local.json["metrics"].dump());
+  EXPECT_EQ(r.json["per_seed"].dump(), local.json["per_seed"].dump());
+  EXPECT_EQ(r.json["data"].dump(), local.json["data"].dump());
+  fs::remove_all(out);
+}
+
 TEST(Plan, SlurmArraysSplitAtMaxArraySize) {
   const SbatchScript s =
       slurm_script("/tmp/p/plan.jsonl", 2500, 1, 8, "01:00:00", "debug", "/usr/bin/attnlab");

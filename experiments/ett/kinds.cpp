@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -22,6 +23,9 @@ std::filesystem::path ett_dir() {
   if (const char* env = std::getenv("ATTNLAB_DATA_DIR")) return std::filesystem::path(env) / "ett";
   return std::filesystem::path(ATTNLAB_SOURCE_DIR) / "data" / "ett";
 }
+
+// Part of a kept NLinear/DLinear run's configuration: bump it when their training changes.
+constexpr int kLtsfRevision = 1;
 
 // samovar.sh: the lookback of SAMoVAR and LinTrans for each horizon; 0 for any other horizon.
 int authors_lookback(int horizon) {
@@ -97,6 +101,21 @@ Outcome run(const RunContext& ctx) {
   recipe.precision = samovar_exp::parse_precision(prm.s("precision"));
   Outcome out;
   nlohmann::json rows = nlohmann::json::array();
+  // A trained model's scores, kept in the cell store with everything it was trained from, so
+  // that a plan split over datasets, horizons and models shares them with the merge run bit for
+  // bit (JSON keeps doubles exactly).
+  auto kept_or = [&](const std::string& key, const nlohmann::json& config,
+                     const std::function<nlohmann::json()>& compute) {
+    if (ctx.cells) {
+      const auto j = ctx.cells->load(key);
+      if (j && j->is_object() && j->value("config", nlohmann::json()) == config &&
+          j->contains("scores"))
+        return j->at("scores");
+    }
+    nlohmann::json scores = compute();
+    if (ctx.cells) ctx.cells->save(key, {{"config", config}, {"scores", scores}});
+    return scores;
+  };
   const double units = static_cast<double>(datasets.size() * horizons.size() *
                                            (baselines.size() + models.size() * seeds));
   double done = 0;
@@ -135,12 +154,27 @@ Outcome run(const RunContext& ctx) {
           const ltsf::Kind kind = b == "nlinear" ? ltsf::Kind::NLinear : ltsf::Kind::DLinear;
           std::vector<double> mse, mae;
           for (int k = 0; k < seeds; ++k) {
-            const LtsfTrained t =
-                train_ltsf(kind, ltrain, lval, published_recipe(name),
-                           stream_seed(ctx.seed, b, static_cast<std::uint64_t>(k)));
-            const ForecastErrors e = score(ltest, forecaster(t.params));
-            mse.push_back(e.mse);
-            mae.push_back(e.mae);
+            const std::uint64_t seed = stream_seed(ctx.seed, b, static_cast<std::uint64_t>(k));
+            const LtsfRecipe r = published_recipe(name);
+            const nlohmann::json config = {{"revision", kLtsfRevision},
+                                           {"model", b},
+                                           {"dataset", name},
+                                           {"horizon", H},
+                                           {"lookback", LL},
+                                           {"lr", r.lr},
+                                           {"batch", r.batch},
+                                           {"epochs", r.max_epochs},
+                                           {"patience", r.patience},
+                                           {"seed", seed}};
+            const nlohmann::json sc =
+                kept_or(name + "_h" + std::to_string(H) + "_" + b + "_seed" + std::to_string(k),
+                        config, [&] {
+                          const LtsfTrained t = train_ltsf(kind, ltrain, lval, r, seed);
+                          const ForecastErrors e = score(ltest, forecaster(t.params));
+                          return nlohmann::json{{"test_mse", e.mse}, {"test_mae", e.mae}};
+                        });
+            mse.push_back(sc.at("test_mse").get<double>());
+            mae.push_back(sc.at("test_mae").get<double>());
           }
           record(b, mse, mae, LL);
         }
@@ -158,15 +192,35 @@ Outcome run(const RunContext& ctx) {
         for (int k = 0; k < seeds; ++k) {
           const std::string label =
               name + " H=" + std::to_string(H) + " " + m + " seed " + std::to_string(k);
-          const EttTrained t =
-              train_ett(cfg, recipe, train, val,
-                        stream_seed(ctx.seed, "ett." + m, static_cast<std::uint64_t>(k)),
-                        [&](double f) { ctx.progress((done + f) / units, label); });
-          const ForecastErrors e = score_model(t.params, cfg, test);
-          mse.push_back(e.mse);
-          mae.push_back(e.mae);
-          best.push_back(t.best_epoch);
-          curves.push_back(t.val_mse);
+          const std::uint64_t seed =
+              stream_seed(ctx.seed, "ett." + m, static_cast<std::uint64_t>(k));
+          const nlohmann::json config = {{"trainer_revision", samovar_exp::kTrainerRevision},
+                                         {"model", m},
+                                         {"dataset", name},
+                                         {"horizon", H},
+                                         {"lookback", L},
+                                         {"width", cfg.width},
+                                         {"heads", cfg.heads},
+                                         {"layers", cfg.attn_layers},
+                                         {"epochs", recipe.epochs},
+                                         {"patience", recipe.patience},
+                                         {"precision", prm.s("precision")},
+                                         {"seed", seed}};
+          const nlohmann::json sc = kept_or(
+              name + "_h" + std::to_string(H) + "_" + m + "_seed" + std::to_string(k), config, [&] {
+                const EttTrained t = train_ett(cfg, recipe, train, val, seed, [&](double f) {
+                  ctx.progress((done + f) / units, label);
+                });
+                const ForecastErrors e = score_model(t.params, cfg, test);
+                return nlohmann::json{{"test_mse", e.mse},
+                                      {"test_mae", e.mae},
+                                      {"best_epoch", t.best_epoch},
+                                      {"val_mse", t.val_mse}};
+              });
+          mse.push_back(sc.at("test_mse").get<double>());
+          mae.push_back(sc.at("test_mae").get<double>());
+          best.push_back(sc.at("best_epoch").get<double>());
+          curves.push_back(sc.at("val_mse"));
           done += 1;
         }
         record(m, mse, mae, L);
@@ -193,6 +247,9 @@ std::vector<ExperimentKind> ett_experiments() {
       "residual linear model (least squares), NLinear and DLinear (their published recipe) on "
       "ETTh1/ETTh2: test MSE and MAE on standardised data per dataset, horizon and model",
       ett_exp::schema(), ett_exp::run, ett_exp::constraints());
+  // One plan unit per dataset, horizon and attention model (every seed of it, and the linear
+  // baselines of that dataset and horizon); units keep their trained models' scores as cells.
+  k.split_over = {"datasets", "horizons", "models"};
   return {k};
 }
 

@@ -594,12 +594,6 @@ void paired(const std::string& a, const std::string& b,
   out.seeds("min_seed_diff_" + b + "_minus_" + a, diff, Aggregate::Min);
 }
 
-// Part of every kept model's configuration: bump it whenever a change to the model or the
-// training step alters trained weights, so that models kept by older code are retrained.
-// 1: the batched path (models/samovar/batched.h) with libmvec's erf in double.
-// 2: RMSNorm's sums as vectorised (tree) reductions.
-constexpr int kTrainerRevision = 2;
-
 // A trained model as a cell: its configuration, weights (every parameter block by name), curve
 // and gradient statistics. JSON keeps doubles exactly (17 significant digits).
 nlohmann::json trained_json(Trained& tr, const nlohmann::json& config) {

@@ -59,6 +59,12 @@ std::vector<Constraint> model_constraints();
 samovar::Config base_config(const Params& prm);
 Hyper base_hyper(const RunContext& ctx);  // epochs and warm-up scaled by ctx.budget
 
+// Part of every kept model's configuration: bump it whenever a change to the model or the
+// training step alters trained weights, so that models kept by older code are retrained.
+// 1: the batched path (models/samovar/batched.h) with libmvec's erf in double.
+// 2: RMSNorm's sums as vectorised (tree) reductions.
+constexpr int kTrainerRevision = 2;
+
 struct Trained {
   samovar::Params params;
   std::vector<double> curve;  // validation MSE after each epoch (empty without val)
