@@ -62,6 +62,7 @@ std::vector<ExperimentKind> foundation_experiments() { return {}; }
 std::vector<ExperimentKind> icl_experiments() { return {train_kind()}; }
 std::vector<ExperimentKind> samovar_experiments() { return {exact_kind()}; }
 std::vector<ExperimentKind> curse_experiments() { return {lists_kind()}; }
+std::vector<ExperimentKind> ett_experiments() { return {}; }
 
 const std::map<std::string, KindDeclaration>& foundation_declarations() {
   static const std::map<std::string, KindDeclaration> table;
@@ -82,6 +83,10 @@ const std::map<std::string, KindDeclaration>& samovar_declarations() {
 const std::map<std::string, KindDeclaration>& curse_declarations() {
   static const std::map<std::string, KindDeclaration> table = {
       {"fuzz_lists", {{"ood_risk_*", "ood_risk_*@zero", "ood_risk_*@oracle", "*_slope"}, false}}};
+  return table;
+}
+const std::map<std::string, KindDeclaration>& ett_declarations() {
+  static const std::map<std::string, KindDeclaration> table;
   return table;
 }
 
