@@ -95,19 +95,15 @@ TEST(Plan, ShardsThenMergeEqualOneLocalRunAndMissingUnitsAreNamed) {
   fs::remove_all(out);
 }
 
-TEST(Plan, SamovarUnitsPerModelMergeToOneLocalRun) {
-  // var.* synthetic claims split over `models`: each unit trains one model (every seed, both
-  // budgets) into the cell store; the merge reads the trained weights back bit for bit.
-  const auto claims = select_claims(load_all_claims(), {"var.generalizes_to_higher_orders_stable"});
-  const fs::path out = temp_dir("samovar");
-  const auto units = make_plan(claims, "smoke", 0, {}, out);
-  ASSERT_GE(units.size(), 2u);
-  EXPECT_EQ(units[0].unit.size(), 1u);
-  EXPECT_EQ(units[0].unit[0].rfind("models=", 0), 0u) << units[0].unit[0];
-  set_num_threads(2);
+// Runs every unit of `units` (units_threads threads), merges, and checks that the merged result
+// of the one claim equals one local smoke run of it (local_threads threads) bit for bit.
+void expect_units_merge_to_local_run(const std::vector<Claim>& claims,
+                                     const std::vector<PlanUnit>& units, int units_threads,
+                                     int local_threads) {
+  set_num_threads(units_threads);
   EXPECT_EQ(run_plan_units(units, 0, units.size(), false), static_cast<int>(units.size()));
   const MergeResult merged = merge_plan(units, false);
-  set_num_threads(1);
+  set_num_threads(local_threads);
   ASSERT_TRUE(merged.incomplete.empty());
   ASSERT_EQ(merged.results.size(), 1u);
   RunOptions opt;
@@ -121,6 +117,18 @@ TEST(Plan, SamovarUnitsPerModelMergeToOneLocalRun) {
   EXPECT_EQ(r.json["metrics"].dump(), local.json["metrics"].dump());
   EXPECT_EQ(r.json["per_seed"].dump(), local.json["per_seed"].dump());
   EXPECT_EQ(r.json["data"].dump(), local.json["data"].dump());
+}
+
+TEST(Plan, SamovarUnitsPerModelMergeToOneLocalRun) {
+  // var.* synthetic claims split over `models`: each unit trains one model (every seed, both
+  // budgets) into the cell store; the merge reads the trained weights back bit for bit.
+  const auto claims = select_claims(load_all_claims(), {"var.generalizes_to_higher_orders_stable"});
+  const fs::path out = temp_dir("samovar");
+  const auto units = make_plan(claims, "smoke", 0, {}, out);
+  ASSERT_GE(units.size(), 2u);
+  EXPECT_EQ(units[0].unit.size(), 1u);
+  EXPECT_EQ(units[0].unit[0].rfind("models=", 0), 0u) << units[0].unit[0];
+  expect_units_merge_to_local_run(claims, units, 2, 1);
   fs::remove_all(out);
 }
 
@@ -133,19 +141,7 @@ TEST(Plan, EttUnitsPerDatasetHorizonAndModelMergeToOneLocalRun) {
   ASSERT_EQ(units.size(), 2u);  // smoke: ETTh1 x horizon 24 x {samovar, lintrans}
   EXPECT_EQ(units[0].unit.size(), 3u);
   EXPECT_EQ(units[1].unit.back(), "models=lintrans");
-  EXPECT_EQ(run_plan_units(units, 0, units.size(), false), static_cast<int>(units.size()));
-  const MergeResult merged = merge_plan(units, false);
-  ASSERT_TRUE(merged.incomplete.empty());
-  ASSERT_EQ(merged.results.size(), 1u);
-  RunOptions opt;
-  opt.profile = "smoke";
-  opt.write = false;
-  opt.progress = false;
-  const ClaimResult local = run_claim(claims[0], opt);
-  const auto& r = merged.results[0];
-  EXPECT_EQ(r.json["metrics"].dump(), local.json["metrics"].dump());
-  EXPECT_EQ(r.json["per_seed"].dump(), local.json["per_seed"].dump());
-  EXPECT_EQ(r.json["data"].dump(), local.json["data"].dump());
+  expect_units_merge_to_local_run(claims, units, 1, 2);
   fs::remove_all(out);
 }
 
