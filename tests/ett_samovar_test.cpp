@@ -29,13 +29,8 @@ Eigen::MatrixXd series(int rows, std::uint64_t seed) {
   return s;
 }
 
-sv::Config small_config(const std::string& model) {
-  sv::Config cfg = ett_config(model, 3, 24, 4);
-  cfg.width = 16;
-  cfg.heads = 2;
-  cfg.mlp_layers = cfg.attn_layers = 2;
-  return cfg;
-}
+EttModel small_model(const std::string& model) { return ett_model(model, 3, 24, 4, {16, 2, 2}); }
+sv::Config small_config(const std::string& model) { return small_model(model).cfg; }
 
 TEST(EttSamovar, BatchedScoreEqualsThePerSampleReference) {
   const Eigen::MatrixXd s = series(200, 1);
@@ -61,13 +56,14 @@ TEST(EttSamovar, BatchedScoreEqualsThePerSampleReference) {
 
 TEST(EttSamovar, RecipeKeepsThePartialBatchAndTheBestEpoch) {
   const Eigen::MatrixXd s = series(400, 3);
-  const sv::Config cfg = small_config("samovar");
+  const EttModel model = small_model("samovar");
+  const sv::Config& cfg = model.cfg;
   const WindowSet train{&s, 0, 250, 24, 4}, val{&s, 250, 100, 24, 4};
   EttRecipe r;
   r.epochs = 6;
   r.patience = 2;
   r.lr = 3e-3;
-  const EttTrained t = train_ett(cfg, r, train, val, 5);
+  const EttTrained t = train_ett(model, r, train, val, 5);
   ASSERT_FALSE(t.val_mse.empty());
   const int run = static_cast<int>(t.val_mse.size());
   EXPECT_EQ(t.steps, static_cast<std::int64_t>(run) * 8);  // ceil(250 / 32): the partial batch kept
@@ -85,16 +81,16 @@ TEST(EttSamovar, RecipeKeepsThePartialBatchAndTheBestEpoch) {
 
 TEST(EttSamovar, SameSeedSameBitsAtOneAndTwoThreads) {
   const Eigen::MatrixXd s = series(300, 4);
-  const sv::Config cfg = small_config("samovar");
+  const EttModel model = small_model("samovar");
   const WindowSet train{&s, 0, 150, 24, 4}, val{&s, 150, 60, 24, 4};
   EttRecipe r;
   r.epochs = 2;
   r.precision = samovar_exp::Precision::Float32;
   const int before = num_threads();
   set_num_threads(1);
-  const EttTrained one = train_ett(cfg, r, train, val, 8);
+  const EttTrained one = train_ett(model, r, train, val, 8);
   set_num_threads(2);
-  const EttTrained two = train_ett(cfg, r, train, val, 8);
+  const EttTrained two = train_ett(model, r, train, val, 8);
   set_num_threads(before);
   EXPECT_EQ(one.val_mse, two.val_mse);
   sv::Params::visit_blocks(one.params, &two.params, [](const char* f, int i, auto& a, auto* b) {

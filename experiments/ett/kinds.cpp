@@ -183,10 +183,9 @@ Outcome run(const RunContext& ctx) {
       const WindowSet train = windows(ett::Split::Train, L), val = windows(ett::Split::Val, L),
                       test = windows(ett::Split::Test, L);
       for (const auto& m : models) {
-        samovar::Config cfg = ett_config(m, ett::kColumns, L, H);
-        cfg.width = prm.i32("width");
-        cfg.heads = m == "fixedvar" ? 1 : prm.i32("heads");  // configure_model: FixedVAR 1 head
-        cfg.mlp_layers = cfg.attn_layers = prm.i32("layers");
+        const EttModel model = ett_model(m, ett::kColumns, L, H,
+                                         {prm.i32("width"), prm.i32("heads"), prm.i32("layers")});
+        const samovar::Config& cfg = model.cfg;
         std::vector<double> mse, mae, best;
         nlohmann::json curves = nlohmann::json::array();
         for (int k = 0; k < seeds; ++k) {
@@ -208,7 +207,7 @@ Outcome run(const RunContext& ctx) {
                                          {"seed", seed}};
           const nlohmann::json sc = kept_or(
               name + "_h" + std::to_string(H) + "_" + m + "_seed" + std::to_string(k), config, [&] {
-                const EttTrained t = train_ett(cfg, recipe, train, val, seed, [&](double f) {
+                const EttTrained t = train_ett(model, recipe, train, val, seed, [&](double f) {
                   ctx.progress((done + f) / units, label);
                 });
                 const ForecastErrors e = score_model(t.params, cfg, test);

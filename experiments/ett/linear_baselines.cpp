@@ -72,7 +72,7 @@ LtsfTrained train_ltsf(ltsf::Kind kind, const WindowSet& train, const WindowSet&
     const double lr = recipe.lr * std::pow(0.5, epoch - 1);    // lradj type1
     for (std::size_t lo = 0; lo + B <= ids.size(); lo += B) {  // drop_last
       gather(train, ids, lo, lo + B, X, Y);
-      g = ltsf::zeros_like(p);
+      for (const auto& b : ltsf::blocks(p, g)) std::fill(b.grad, b.grad + b.size, 0.0);
       const double loss = ltsf::mse_and_grad(p, X, Y, g);
       if (!std::isfinite(loss))
         throw NumericError(std::string(ltsf::kind_name(kind)) +

@@ -16,23 +16,24 @@ namespace attnlab::ett_exp {
 namespace sv = samovar;
 using samovar_exp::Example;
 
-sv::Config ett_config(const std::string& model, int channels, int lookback, int horizon) {
-  sv::Config cfg;
-  cfg.channels = channels;
-  cfg.input_len = lookback;
-  cfg.patch = horizon;
-  cfg.width = 64;  // 32 floor(sqrt(C)) for C = 7 (samovar.sh)
-  cfg.heads = 8;
-  cfg.mlp_layers = 3;
-  cfg.attn_layers = 3;
-  cfg.dropout = 0.1;
-  samovar_exp::Hyper unused;
+EttModel ett_model(const std::string& model, int channels, int lookback, int horizon,
+                   const EttSizes& sizes) {
   if (model == "lintrans_w8")
     throw InputError(
         "ETT model 'lintrans_w8' is the synthetic protocol's (allowed: samovar, "
         "lintrans, fixedvar)");
-  samovar_exp::configure_model(model, cfg, unused);
-  return cfg;
+  EttModel m;
+  m.cfg.channels = channels;
+  m.cfg.input_len = lookback;
+  m.cfg.patch = horizon;
+  m.cfg.width = sizes.width;
+  m.cfg.heads = sizes.heads;
+  m.cfg.mlp_layers = m.cfg.attn_layers = sizes.layers;
+  m.cfg.dropout = 0.1;
+  samovar_exp::Hyper hp;
+  samovar_exp::configure_model(model, m.cfg, hp);
+  m.aux_weight = hp.aux_weight;
+  return m;
 }
 
 namespace {
@@ -83,9 +84,10 @@ ForecastErrors score_model(const sv::Params& p, const sv::Config& cfg, const Win
           std::accumulate(ae.begin(), ae.end(), 0.0) / total};
 }
 
-EttTrained train_ett(const sv::Config& cfg, const EttRecipe& recipe, const WindowSet& train,
+EttTrained train_ett(const EttModel& model, const EttRecipe& recipe, const WindowSet& train,
                      const WindowSet& val, std::uint64_t seed,
                      const std::function<void(double)>& progress) {
+  const sv::Config& cfg = model.cfg;
   check_windows(cfg, train, "training");
   check_windows(cfg, val, "validation");
   const std::size_t B = static_cast<std::size_t>(recipe.batch);
@@ -95,7 +97,7 @@ EttTrained train_ett(const sv::Config& cfg, const EttRecipe& recipe, const Windo
   hp.batch = recipe.batch;
   hp.epochs = recipe.epochs;
   hp.lr = recipe.lr;
-  hp.aux_weight = cfg.fixed_qv ? 0.0 : 1.0;  // as configure_model: FixedVAR has no auxiliary loss
+  hp.aux_weight = model.aux_weight;
   hp.channel_drop = recipe.channel_drop;
   hp.precision = recipe.precision;
   hp.clip_norm = recipe.clip_norm;

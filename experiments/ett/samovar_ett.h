@@ -37,13 +37,26 @@ struct EttTrained {
   std::int64_t steps = 0;       // optimizer steps taken
 };
 
-// The authors' configuration of `model` ("samovar", "lintrans", "fixedvar") for C channels,
-// lookback L and horizon H.
-samovar::Config ett_config(const std::string& model, int channels, int lookback, int horizon);
+// Model sizes; the defaults are the authors' (D = 32 floor(sqrt(C)) = 64 for the 7 ETT channels,
+// 8 heads, 3 MLP blocks and 3 attention layers).
+struct EttSizes {
+  int width = 64, heads = 8, layers = 3;
+};
+
+// A model as trained: its configuration and the weight of its auxiliary next-patch loss, both
+// from samovar_exp::configure_model (FixedVAR: one head, no auxiliary loss).
+struct EttModel {
+  samovar::Config cfg;
+  double aux_weight = 1.0;
+};
+
+// `model` ("samovar", "lintrans", "fixedvar") for C channels, lookback L and horizon H.
+EttModel ett_model(const std::string& model, int channels, int lookback, int horizon,
+                   const EttSizes& sizes = {});
 
 // Trains on `train`'s windows, stops early on `val` (their lookback and horizon must equal the
 // configuration's input_len and patch). progress(f) after every epoch, f = epochs run / epochs.
-EttTrained train_ett(const samovar::Config& cfg, const EttRecipe& recipe, const WindowSet& train,
+EttTrained train_ett(const EttModel& model, const EttRecipe& recipe, const WindowSet& train,
                      const WindowSet& val, std::uint64_t seed,
                      const std::function<void(double)>& progress = {});
 
