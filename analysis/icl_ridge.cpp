@@ -5,6 +5,8 @@
 #include <cmath>
 #include <limits>
 
+#include "analysis/stats.h"
+
 namespace attnlab::icl {
 
 double RidgeContext::predict(double lambda) const {
@@ -58,31 +60,11 @@ double one_step_optimal_loss(int n, int d, double mean_sigma2) {
   return 0.5 * d * (1.0 - n / (n + d + 1 + mean_sigma2));
 }
 
-PairedDiff paired_difference(const std::vector<double>& a, const std::vector<double>& b) {
-  assert(a.size() == b.size() && a.size() > 1);
-  const double m = static_cast<double>(a.size());
-  double mean = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) mean += a[i] - b[i];
-  mean /= m;
-  double var = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) var += (a[i] - b[i] - mean) * (a[i] - b[i] - mean);
-  var /= (m - 1);
-  return {mean, std::sqrt(var / m)};
-}
-
-namespace {
-double mean_of(const std::vector<double>& v) {
-  double s = 0;
-  for (double x : v) s += x;
-  return s / static_cast<double>(v.size());
-}
-}  // namespace
-
 double tune_constant_lambda(const std::vector<RidgeContext>& ctx,
                             const std::vector<double>& targets, const std::vector<double>& grid) {
   double best = grid.front(), best_loss = std::numeric_limits<double>::infinity();
   for (double lam : grid) {
-    const double l = mean_of(ridge_losses(ctx, targets, [lam](std::size_t) { return lam; }));
+    const double l = mean(ridge_losses(ctx, targets, [lam](std::size_t) { return lam; }));
     if (l < best_loss) {
       best_loss = l;
       best = lam;
@@ -101,7 +83,7 @@ TunedRR tune_tunedrr(const std::vector<RidgeContext>& ctx, const std::vector<dou
     for (double tau : tau_grid) {
       const TunedRR t{c, tau};
       const double l =
-          mean_of(ridge_losses(ctx, targets, [&](std::size_t i) { return t.lambda(sh[i]); }));
+          mean(ridge_losses(ctx, targets, [&](std::size_t i) { return t.lambda(sh[i]); }));
       if (l < best_loss) {
         best_loss = l;
         best = t;

@@ -40,12 +40,6 @@ double gd_step_predict(const Eigen::Ref<const Eigen::MatrixXd>& X,
 double one_step_optimal_eta(int n, int d, double mean_sigma2);
 double one_step_optimal_loss(int n, int d, double mean_sigma2);
 
-// Mean of a - b and its standard error, paired over the same sequences.
-struct PairedDiff {
-  double mean = 0, se = 0;
-};
-PairedDiff paired_difference(const std::vector<double>& a, const std::vector<double>& b);
-
 // Half squared errors 1/2 (y - prediction)^2 of a lambda rule over a set of contexts.
 template <class LambdaFn>
 std::vector<double> ridge_losses(const std::vector<RidgeContext>& ctx,

@@ -3,7 +3,8 @@
 // streams at once, one per 64-bit SIMD lane: lane v yields exactly the words of
 // boost::random::mt19937_64 seeded with seeds[v] (tests/rng_test.cpp checks it over several
 // blocks). Used where many independent streams are drawn in the same pattern: ICL training
-// sequences (experiments/icl/common.cpp) and SAMoVAR dropout masks (models/samovar/batched.cpp).
+// sequences (core/normal_lanes.h, synth/regression.cpp) and SAMoVAR dropout masks
+// (models/samovar/batched.cpp).
 #include <cstdint>
 
 namespace attnlab {

@@ -1,11 +1,11 @@
 #include "experiments/experiment.h"
 
 #include <algorithm>
-#include <boost/math/distributions/students_t.hpp>
 #include <cmath>
 #include <numeric>
 #include <stdexcept>
 
+#include "analysis/stats.h"
 #include "core/error.h"
 
 namespace attnlab {
@@ -21,40 +21,23 @@ void Outcome::metric(const std::string& name, double value) {
 void Outcome::seeds(const std::string& name, const std::vector<double>& values,
                     Aggregate aggregate) {
   if (values.empty()) throw std::invalid_argument("Outcome::seeds: no values for " + name);
-  const double n = static_cast<double>(values.size());
-  const double mean = std::accumulate(values.begin(), values.end(), 0.0) / n;
-  std::vector<double> sorted = values;
-  std::sort(sorted.begin(), sorted.end());
-  const std::size_t mid = sorted.size() / 2;
-  const double median = sorted.size() % 2 ? sorted[mid] : 0.5 * (sorted[mid - 1] + sorted[mid]);
-  nlohmann::json rec = {{"values", values},
-                        {"mean", mean},
-                        {"median", median},
-                        {"min", sorted.front()},
-                        {"max", sorted.back()}};
-  if (values.size() >= 2) {
-    double ss = 0;
-    for (double v : values) ss += (v - mean) * (v - mean);
-    const double sd = std::sqrt(ss / (n - 1));
-    // 95% interval for the mean from Student's t with n - 1 degrees of freedom.
-    const boost::math::students_t t(n - 1);
-    const double half =
-        boost::math::quantile(boost::math::complement(t, 0.025)) * sd / std::sqrt(n);
-    rec["std"] = sd;
-    rec["ci95"] = {mean - half, mean + half};
-  }
+  const SeedSummary s = summarize_seeds(values);
+  nlohmann::json rec = {
+      {"values", values}, {"mean", s.mean}, {"median", s.median}, {"min", s.min}, {"max", s.max}};
+  if (s.sd) rec["std"] = *s.sd;
+  if (s.ci95) rec["ci95"] = {s.ci95->first, s.ci95->second};
   switch (aggregate) {
     case Aggregate::Mean:
-      metric(name, mean);
+      metric(name, s.mean);
       break;
     case Aggregate::Median:
-      metric(name, median);
+      metric(name, s.median);
       break;
     case Aggregate::Min:
-      metric(name, sorted.front());
+      metric(name, s.min);
       break;
     case Aggregate::Max:
-      metric(name, sorted.back());
+      metric(name, s.max);
       break;
   }
   rec["aggregate"] = aggregate == Aggregate::Mean     ? "mean"

@@ -1,10 +1,15 @@
 #include "synth/regression.h"
 
+#include <algorithm>
+#include <boost/random/uniform_int_distribution.hpp>
+#include <boost/random/uniform_real_distribution.hpp>
 #include <cassert>
 #include <cmath>
+#include <memory>
 #include <string>
 
 #include "core/error.h"
+#include "core/normal_lanes.h"
 #include "core/thread_pool.h"
 
 namespace attnlab {
@@ -47,24 +52,39 @@ double regression_query_y2(const RegressionSpec& spec) { return static_cast<doub
 
 namespace {
 
-double draw_sigma(const RegressionSpec& spec, Rng& rng) {
+// sigma, then d + (n+1) d + n standard normals, through `normals(out, count)`: both engines
+// below draw the same words in the same order.
+template <typename Engine>
+double draw_sigma(const RegressionSpec& spec, Engine& eng) {
   if (spec.law == NoiseLaw::Uniform)
-    return spec.sigma_max > 0.0 ? uniform(rng, 0.0, spec.sigma_max) : 0.0;
+    return spec.sigma_max > 0.0
+               ? boost::random::uniform_real_distribution<double>(0.0, spec.sigma_max)(eng)
+               : 0.0;
   const auto last = static_cast<std::int64_t>(spec.sigma_set.size()) - 1;
-  return spec.sigma_set[static_cast<std::size_t>(uniform_int(rng, 0, last))];
+  return spec.sigma_set[static_cast<std::size_t>(
+      boost::random::uniform_int_distribution<std::int64_t>(0, last)(eng))];
 }
 
-// Writes one sequence into Z: (d+1, n+1) and returns its target; w: (d).
-template <typename ZType, typename WType>
-double fill_sequence(const RegressionSpec& spec, Rng& rng, ZType&& Z, WType&& w, double& sigma) {
+void draw_normals(Rng& rng, double* out, int count) {
+  for (int k = 0; k < count; ++k) out[k] = normal(rng);
+}
+void draw_normals(LaneEngine& eng, double* out, int count) { eng.normals(out, count); }
+
+// Writes one sequence into Z: (d+1, n+1) and returns its target; w: (d), draws: scratch.
+template <typename Engine, typename ZType, typename WType>
+double fill_sequence(const RegressionSpec& spec, Engine& eng, ZType&& Z, WType&& w, double& sigma,
+                     std::vector<double>& draws) {
   const Eigen::Index d = spec.d, n = spec.n;
-  sigma = draw_sigma(spec, rng);
-  for (Eigen::Index k = 0; k < d; ++k) w(k) = normal(rng);
+  sigma = draw_sigma(spec, eng);
+  draws.resize(static_cast<std::size_t>(d + (n + 1) * d + n));
+  draw_normals(eng, draws.data(), static_cast<int>(draws.size()));
+  const double* g = draws.data();
+  for (Eigen::Index k = 0; k < d; ++k) w(k) = *g++;
   for (Eigen::Index i = 0; i <= n; ++i)
-    for (Eigen::Index k = 0; k < d; ++k) Z(k, i) = normal(rng);
+    for (Eigen::Index k = 0; k < d; ++k) Z(k, i) = *g++;
   // y_i = <w, x_i> + sigma xi_i for the context; the query's label slot is 0
   Z.row(d).head(n).noalias() = w.transpose() * Z.topLeftCorner(d, n);
-  for (Eigen::Index i = 0; i < n; ++i) Z(d, i) += sigma * normal(rng);
+  for (Eigen::Index i = 0; i < n; ++i) Z(d, i) += sigma * *g++;
   Z(d, n) = 0.0;
   return w.dot(Z.col(n).head(d));  // noise-free query target
 }
@@ -85,11 +105,13 @@ void regression_batch(const RegressionSpec& spec, std::uint64_t seed, std::uint6
       static_cast<std::size_t>(B),
       [&](std::size_t lo, std::size_t hi) {
         Eigen::VectorXd w(d);
+        std::vector<double> draws;
         for (std::size_t j = lo; j < hi; ++j) {
           const Eigen::Index b = static_cast<Eigen::Index>(j);
           Rng rng = make_stream(seed, "icl.task", first + j);
           double sigma = 0;
-          out.target(b) = fill_sequence(spec, rng, out.tokens.middleCols(b * L, L), w, sigma);
+          out.target(b) =
+              fill_sequence(spec, rng, out.tokens.middleCols(b * L, L), w, sigma, draws);
           if (out.w) out.w->col(b) = w;
           if (out.sigma) (*out.sigma)(b) = sigma;
         }
@@ -104,8 +126,40 @@ RegressionTask regression_task(const RegressionSpec& spec, std::uint64_t seed,
   t.Z.resize(spec.d + 1, spec.n + 1);
   t.w.resize(spec.d);
   Rng rng = make_stream(seed, "icl.task", index);
-  t.target = fill_sequence(spec, rng, t.Z, t.w, t.sigma);
+  std::vector<double> draws;
+  t.target = fill_sequence(spec, rng, t.Z, t.w, t.sigma, draws);
   return t;
+}
+
+void regression_batch_float(const RegressionSpec& spec, std::uint64_t seed, std::uint64_t first,
+                            std::size_t batch, float* Zf, float* yf) {
+  validate(spec);
+  const auto zs = static_cast<std::size_t>((spec.d + 1) * (spec.n + 1));
+  const std::size_t lanes = static_cast<std::size_t>(kMtLanes);
+  const std::size_t groups = (batch + lanes - 1) / lanes;
+  // words a sequence draws: sigma, d + (n+1) d + n normals, and a few rejections (1.2 % each)
+  const int expected_words = 1 + spec.d + (spec.n + 1) * spec.d + spec.n + 16;
+  parallel_for(groups, [&](std::size_t g0, std::size_t g1) {
+    auto group = std::make_unique<NormalLanes>();
+    Eigen::MatrixXd Z(spec.d + 1, spec.n + 1);
+    Eigen::VectorXd w(spec.d);
+    std::vector<double> draws;
+    for (std::size_t g = g0; g < g1; ++g) {
+      const std::size_t b0 = g * lanes, count = std::min(lanes, batch - b0);
+      std::uint64_t seeds[kMtLanes] = {};
+      for (std::size_t v = 0; v < count; ++v)
+        seeds[v] = stream_seed(seed, "icl.task", first + b0 + v);
+      group->seed(seeds, expected_words);
+      for (std::size_t v = 0; v < count; ++v) {
+        LaneEngine eng(*group, static_cast<int>(v));
+        double sigma = 0;
+        const double target = fill_sequence(spec, eng, Z, w, sigma, draws);
+        float* out = Zf + (b0 + v) * zs;
+        for (std::size_t e = 0; e < zs; ++e) out[e] = static_cast<float>(Z.data()[e]);
+        yf[b0 + v] = static_cast<float>(target);
+      }
+    }
+  });
 }
 
 }  // namespace attnlab

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "analysis/stats.h"
 #include "core/rng.h"
 #include "experiments/icl/tolerances.h"
 

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/random/normal_distribution.hpp>
+#include <boost/version.hpp>
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "core/mt_lanes.h"
+#include "core/normal_lanes.h"
 
 namespace attnlab {
 namespace {
@@ -190,6 +193,30 @@ TEST(Rng, SimdLanesYieldBoostsWordsPerLane) {
   for (int i = 0; i < 3 * kMtN + 5; ++i) {  // several twists
     const U64x8& w = lanes->next();
     for (int v = 0; v < kMtLanes; ++v) ASSERT_EQ(w[v], ref[static_cast<std::size_t>(v)]()) << i;
+  }
+}
+
+TEST(Rng, NormalLanesDrawBoostsNormalsPerLane) {
+  // The fast path of core/normal_lanes reads a private table of Boost's ziggurat and mirrors its
+  // bit layout; this says so by name when a Boost upgrade breaks it (the library then falls
+  // back to Boost's own code, slower but with the same numbers).
+  ASSERT_TRUE(normal_lanes_match_boost())
+      << "Boost " BOOST_LIB_VERSION
+         " draws N(0, 1) differently from the ziggurat fast path in "
+         "core/normal_lanes.cpp: update zig_fast to this Boost's normal_distribution";
+  // Through the public path, streams of this project's seeds, past the first block.
+  std::uint64_t seeds[kMtLanes];
+  for (int v = 0; v < kMtLanes; ++v) seeds[v] = stream_seed(5, "test.normal_lanes", v);
+  auto group = std::make_unique<NormalLanes>();
+  group->seed(seeds, 200);
+  for (int v = 0; v < kMtLanes; ++v) {
+    LaneEngine eng(*group, v);
+    Rng ref(seeds[v]);
+    boost::random::normal_distribution<double> normal01(0.0, 1.0);
+    std::vector<double> got(700);
+    eng.normals(got.data(), 350);
+    eng.normals(got.data() + 350, 350);
+    for (std::size_t k = 0; k < got.size(); ++k) ASSERT_EQ(got[k], normal01(ref)) << v << " " << k;
   }
 }
 

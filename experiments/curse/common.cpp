@@ -16,36 +16,6 @@ Data make_data(const SsmSpec& spec, bool ood, std::uint64_t seed, const std::str
   return {b.X.transpose(), b.y};
 }
 
-double mse(const Eigen::VectorXd& f, const Eigen::VectorXd& y) {
-  return (f - y).squaredNorm() / static_cast<double>(y.size());
-}
-
-double loglog_slope(const std::vector<double>& x, const std::vector<double>& y) {
-  const auto k = static_cast<double>(x.size());
-  double sx = 0, sy = 0, sxx = 0, sxy = 0;
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    const double lx = std::log(x[i]), ly = std::log(y[i]);
-    sx += lx;
-    sy += ly;
-    sxx += lx * lx;
-    sxy += lx * ly;
-  }
-  return (k * sxy - sx * sy) / (k * sxx - sx * sx);
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t k = v.size();
-  return k % 2 == 1 ? v[k / 2] : 0.5 * (v[k / 2 - 1] + v[k / 2]);
-}
-
-double sign_agreement(const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
-  auto sgn = [](double v) { return (v > 0) - (v < 0); };
-  Eigen::Index agree = 0;
-  for (Eigen::Index i = 0; i < a.size(); ++i) agree += sgn(a[i]) == sgn(b[i]) ? 1 : 0;
-  return static_cast<double>(agree) / static_cast<double>(a.size());
-}
-
 Constraint variant_b_dimension(std::string d_key) {
   return at_least_when(std::move(d_key), kSsmVariantBMinDim, "variants", "B", kSsmVariantBWhy);
 }
@@ -93,11 +63,6 @@ void quartiles(const Data& ood, const Eigen::VectorXd& f, const Eigen::VectorXd&
     rec.xd_bin_mse_lin.push_back(e_lin / cnt);
     rec.xd_bin_mse_zero.push_back(y2 / cnt);
   }
-}
-
-double correlation(const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
-  const Eigen::ArrayXd ca = a.array() - a.mean(), cb = b.array() - b.mean();
-  return (ca * cb).sum() / std::sqrt(ca.square().sum() * cb.square().sum());
 }
 
 }  // namespace

@@ -1,12 +1,13 @@
 #pragma once
 // Shared machinery of the curse experiments: data from synth/ssm.h as (d, n) column matrices,
-// one trained attention run with every measurement of spec §5 (E3, E4, E5, E8), small statistics.
+// one trained attention run with every measurement of spec §5 (E3, E4, E5, E8).
 #include <Eigen/Dense>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "analysis/stats.h"
 #include "experiments/params.h"
 #include "models/curse/attention_net.h"
 #include "synth/ssm.h"
@@ -25,13 +26,6 @@ Data make_data(const SsmSpec& spec, bool ood, std::uint64_t seed, const std::str
 // The rule of every kind with `variants` and a dimension `d_key` (d, or the list ds): variant B
 // needs d >= 3 (synth/ssm.h).
 Constraint variant_b_dimension(std::string d_key);
-
-double mse(const Eigen::VectorXd& f, const Eigen::VectorXd& y);
-// Least-squares slope of log(y) on log(x).
-double loglog_slope(const std::vector<double>& x, const std::vector<double>& y);
-double median(std::vector<double> v);
-// Fraction of entries with sign(a_i) == sign(b_i) (zero counts as its own sign).
-double sign_agreement(const Eigen::VectorXd& a, const Eigen::VectorXd& b);
 
 struct RunConfig {
   SsmSpec spec;

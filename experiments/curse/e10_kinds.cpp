@@ -198,23 +198,17 @@ struct ModelSeries {
   }
 };
 
-double mean_of(const std::vector<double>& v) {
-  double s = 0;
-  for (double x : v) s += x;
-  return s / static_cast<double>(v.size());
-}
-
 // Records one model's per-seed series of one variant as metrics and figure data.
 void report(const ModelSeries& s, const std::string& v, Outcome& out, nlohmann::json& rows) {
   const std::string k = s.name + "_" + v;
   out.seeds("ood_mse_" + k, s.ood, Aggregate::Mean);
   out.seeds("id_mse_" + k, s.id, Aggregate::Mean);
   out.seeds("ood_over_lin_" + k, s.ratio, Aggregate::Mean);
-  out.metric("p_ood_sign_y_" + k, mean_of(s.p_sign_y));
-  out.metric("p_ood_sign_xd_" + k, mean_of(s.p_sign_xd));
+  out.metric("p_ood_sign_y_" + k, mean(s.p_sign_y));
+  out.metric("p_ood_sign_xd_" + k, mean(s.p_sign_xd));
   out.metric("xd0_max_abs_" + k, *std::max_element(s.xd0.begin(), s.xd0.end()));
   out.metric("R_" + k, median(s.R));
-  out.metric("train_loss_ratio_" + k, mean_of(s.loss_ratio));
+  out.metric("train_loss_ratio_" + k, mean(s.loss_ratio));
   nlohmann::json row = {{"variant", v},
                         {"model", s.name},
                         {"ood", s.ood},
@@ -226,7 +220,7 @@ void report(const ModelSeries& s, const std::string& v, Outcome& out, nlohmann::
                         {"eta", s.eta},
                         {"loss_ratio", s.loss_ratio}};
   if (s.name == "diff") {
-    out.metric("lambda_final_" + v, mean_of(s.lambda));
+    out.metric("lambda_final_" + v, mean(s.lambda));
     row["lambda"] = s.lambda;
   }
   rows.push_back(row);

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "analysis/icl_ridge.h"
+#include "analysis/stats.h"
 #include "experiments/experiment.h"
 #include "experiments/icl/common.h"
 

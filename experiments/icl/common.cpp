@@ -1,20 +1,12 @@
 #include "experiments/icl/common.h"
 
 #include <algorithm>
-#include <boost/random/normal_distribution.hpp>
-#include <boost/random/uniform_int_distribution.hpp>
-#include <boost/random/uniform_real_distribution.hpp>
 #include <cmath>
-#if defined(__AVX512F__)
-#include <immintrin.h>
-#endif
 #include <limits>
 #include <map>
-#include <memory>
 
 #include "analysis/icl_ridge.h"
 #include "core/error.h"
-#include "core/mt_lanes.h"
 #include "core/thread_pool.h"
 
 namespace attnlab::icl {
@@ -76,164 +68,6 @@ EvalSet make_eval_set(const RegressionSpec& spec, std::uint64_t seed, std::size_
       },
       64);
   return e;
-}
-
-namespace {
-
-// The mt19937_64 lanes (seed, twist, temper of 8 streams at once) are in core/mt_lanes.h.
-
-// Boost's ziggurat for N(0, 1) (boost/random/normal_distribution.hpp, detail/int_float_pair.hpp)
-// turns one 64-bit word u into b = u & 255, r = double((u & ~2^11) >> 8) * 2^-56, i = b >> 1,
-// x = r * table_x[i], and returns x * (2 (b & 1) - 1) * 1 + 0 when x < table_x[i + 1] (98.8 % of
-// words); otherwise it draws more words. zig_fast evaluates that fast path for 8 words: the
-// candidate values and a mask of the words it accepts (no mask without AVX-512: Boost decides).
-#if defined(__AVX512F__) && defined(__AVX512DQ__)
-void zig_fast(const U64x8& word, double* z, std::uint8_t& ok) {
-  const double* tx = boost::random::detail::normal_table<double>::table_x;
-  const __m512i one = _mm512_set1_epi64(1);
-  const __m512i u = reinterpret_cast<__m512i>(word);
-  const __m512i b = _mm512_and_si512(u, _mm512_set1_epi64(255));
-  const __m512i i = _mm512_srli_epi64(b, 1);
-  const __m512i mant = _mm512_srli_epi64(_mm512_andnot_si512(_mm512_set1_epi64(1 << 11), u), 8);
-  const __m512d r = _mm512_mul_pd(_mm512_cvtepu64_pd(mant), _mm512_set1_pd(0x1p-56));
-  const __m512d x = _mm512_mul_pd(r, _mm512_i64gather_pd(i, tx, 8));
-  ok = _mm512_cmp_pd_mask(x, _mm512_i64gather_pd(_mm512_add_epi64(i, one), tx, 8), _CMP_LT_OQ);
-  const __m512i sign = _mm512_sub_epi64(_mm512_slli_epi64(_mm512_and_si512(b, one), 1), one);
-  const __m512d signed_x = _mm512_mul_pd(x, _mm512_cvtepi64_pd(sign));
-  _mm512_storeu_pd(z, _mm512_add_pd(signed_x, _mm512_setzero_pd()));  // * sigma 1 + mean 0
-}
-#else
-void zig_fast(const U64x8&, double* z, std::uint8_t& ok) {
-  for (int v = 0; v < kMtLanes; ++v) z[v] = 0.0;
-  ok = 0;
-}
-#endif
-
-// The first kMtN tempered words of 8 streams (out[i][lane]), the ziggurat's fast-path value of
-// each word and whether it is accepted, and the lanes' states for continuing past them.
-struct MtLanes {
-  U64x8 x[kMtN];
-  U64x8 out[kMtN];
-  double z[kMtN][kMtLanes];
-  std::uint8_t ok[kMtN];
-  // Fast-path values only for the first `expected` words (ok = 0 beyond: Boost decides).
-  void seed(const std::uint64_t (&seeds)[kMtLanes], int expected) {
-    U64x8 s;
-    for (int v = 0; v < kMtLanes; ++v) s[v] = seeds[v];
-    mt_seed(x, s);
-    mt_twist(x);
-    for (int i = 0; i < kMtN; ++i) out[i] = mt_temper(x[i]);
-    const int zig_words = std::min(expected, kMtN);
-    for (int i = 0; i < zig_words; ++i) zig_fast(out[i], z[i], ok[i]);
-    std::fill(ok + zig_words, ok + kMtN, std::uint8_t(0));
-  }
-};
-
-// A Boost-compatible engine reading one lane of MtLanes: the same words as
-// boost::random::mt19937_64 seeded with that lane's seed. Past the first block it continues
-// the lane's state alone (scalar twist).
-class LaneEngine {
- public:
-  using result_type = std::uint64_t;
-  static constexpr result_type min() { return 0; }
-  static constexpr result_type max() { return ~result_type(0); }
-  LaneEngine(const MtLanes& group, int lane) : group_(group), lane_(lane) {}
-  result_type operator()() {
-    if (pos_ == kMtN) next_block();
-    const std::size_t p = static_cast<std::size_t>(pos_++);
-    return state_.empty() ? group_.out[p][lane_] : block_[p];
-  }
-  // `count` draws of Boost's N(0, 1): the precomputed fast-path value while the next word is
-  // accepted, else Boost's own code (which may draw several words).
-  void normals(double* out, int count) {
-    boost::random::normal_distribution<double> normal01(0.0, 1.0);
-    int pos = pos_;
-    for (int k = 0; k < count; ++k) {
-      if (state_.empty() && pos < kMtN && (group_.ok[pos] >> lane_ & 1u) != 0) {
-        out[k] = group_.z[pos++][lane_];
-      } else {
-        pos_ = pos;
-        out[k] = normal01(*this);
-        pos = pos_;
-      }
-    }
-    pos_ = pos;
-  }
-
- private:
-  void next_block() {
-    if (state_.empty()) {
-      state_.resize(static_cast<std::size_t>(kMtN));
-      block_.resize(static_cast<std::size_t>(kMtN));
-      for (std::size_t i = 0; i < state_.size(); ++i) state_[i] = group_.x[i][lane_];
-    }
-    mt_twist(state_.data());
-    for (std::size_t i = 0; i < state_.size(); ++i) block_[i] = mt_temper(state_[i]);
-    pos_ = 0;
-  }
-  const MtLanes& group_;
-  int lane_;
-  int pos_ = 0;
-  std::vector<std::uint64_t> state_, block_;  // past the first block
-};
-
-// synth/regression.cpp's fill_sequence with the engine as a parameter: same draws in the same
-// order (sigma, w, x_0..x_n, xi_1..xi_n), same Eigen expressions, so the same doubles.
-// Z: (d+1, n+1), noise: scratch; returns the target.
-double fill_sequence_with(const RegressionSpec& spec, LaneEngine& eng, Eigen::MatrixXd& Z,
-                          Eigen::VectorXd& w, std::vector<double>& draws) {
-  const Eigen::Index d = spec.d, n = spec.n;
-  double sigma = 0.0;
-  if (spec.law == NoiseLaw::Uniform) {
-    if (spec.sigma_max > 0.0)
-      sigma = boost::random::uniform_real_distribution<double>(0.0, spec.sigma_max)(eng);
-  } else {
-    const auto last = static_cast<std::int64_t>(spec.sigma_set.size()) - 1;
-    sigma = spec.sigma_set[static_cast<std::size_t>(
-        boost::random::uniform_int_distribution<std::int64_t>(0, last)(eng))];
-  }
-  draws.resize(static_cast<std::size_t>(d + (n + 1) * d + n));
-  eng.normals(draws.data(), static_cast<int>(draws.size()));
-  const double* g = draws.data();
-  for (Eigen::Index k = 0; k < d; ++k) w(k) = *g++;
-  for (Eigen::Index i = 0; i <= n; ++i)
-    for (Eigen::Index k = 0; k < d; ++k) Z(k, i) = *g++;
-  Z.row(d).head(n).noalias() = w.transpose() * Z.topLeftCorner(d, n);
-  for (Eigen::Index i = 0; i < n; ++i) Z(d, i) += sigma * *g++;
-  Z(d, n) = 0.0;
-  return w.dot(Z.col(n).head(d));
-}
-
-}  // namespace
-
-void regression_batch_float(const RegressionSpec& spec, std::uint64_t seed, std::uint64_t first,
-                            std::size_t batch, float* Zf, float* yf) {
-  validate(spec);
-  const auto zs = static_cast<std::size_t>((spec.d + 1) * (spec.n + 1));
-  const std::size_t lanes = static_cast<std::size_t>(kMtLanes);
-  const std::size_t groups = (batch + lanes - 1) / lanes;
-  // words a sequence draws: sigma, d + (n+1) d + n normals, and a few rejections (1.2 % each)
-  const int expected_words = 1 + spec.d + (spec.n + 1) * spec.d + spec.n + 16;
-  parallel_for(groups, [&](std::size_t g0, std::size_t g1) {
-    auto mt = std::make_unique<MtLanes>();
-    Eigen::MatrixXd Z(spec.d + 1, spec.n + 1);
-    Eigen::VectorXd w(spec.d);
-    std::vector<double> draws;
-    for (std::size_t g = g0; g < g1; ++g) {
-      const std::size_t b0 = g * lanes, count = std::min(lanes, batch - b0);
-      std::uint64_t seeds[kMtLanes] = {};
-      for (std::size_t v = 0; v < count; ++v)
-        seeds[v] = stream_seed(seed, "icl.task", first + b0 + v);
-      mt->seed(seeds, expected_words);
-      for (std::size_t v = 0; v < count; ++v) {
-        LaneEngine eng(*mt, static_cast<int>(v));
-        const double target = fill_sequence_with(spec, eng, Z, w, draws);
-        float* out = Zf + (b0 + v) * zs;
-        for (std::size_t e = 0; e < zs; ++e) out[e] = static_cast<float>(Z.data()[e]);
-        yf[b0 + v] = static_cast<float>(target);
-      }
-    }
-  });
 }
 
 std::vector<double> half_sq_errors(const EvalSet& set, const std::vector<double>& predictions) {

@@ -35,14 +35,6 @@ EvalSet make_eval_set(const RegressionSpec& spec, std::uint64_t seed, std::size_
 // sequence (n + 1) x (d + 1) doubles.
 Constraint sequences_fit_memory(std::vector<std::string> sets, std::string batch = "");
 
-// The training batch of regression_batch (same streams "icl.task", same draws, same double
-// arithmetic, so the same numbers) rounded to float, for the float training path:
-// Zf: batch blocks of (d+1, n+1) column-major, yf: batch noise-free targets. Faster: the
-// mt19937_64 streams of 8 sequences are seeded, twisted and tempered together in SIMD lanes
-// (bit-identical to Boost's engine), and Boost's distributions then draw from those words.
-void regression_batch_float(const RegressionSpec& spec, std::uint64_t seed, std::uint64_t first,
-                            std::size_t batch, float* Zf, float* yf);
-
 // Half squared errors of predictions against the set's targets.
 std::vector<double> half_sq_errors(const EvalSet& set, const std::vector<double>& predictions);
 

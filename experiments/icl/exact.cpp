@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "analysis/icl_ridge.h"
+#include "analysis/stats.h"
 #include "core/rng.h"
 #include "experiments/icl/common.h"
 #include "experiments/icl/train_model.h"
@@ -372,9 +373,7 @@ Outcome run_two_layer_ridge(const RunContext& ctx) {
             (X * X.transpose() + sigma * sigma * MatrixXd::Identity(d, d)).ldlt().solve(X * y);
         errs.push_back((w_model - w_ridge).norm() / w_ridge.norm());
       }
-      std::nth_element(errs.begin(), errs.begin() + static_cast<std::ptrdiff_t>(errs.size() / 2),
-                       errs.end());
-      med[us(si)] = errs[errs.size() / 2];
+      med[us(si)] = upper_median(errs);
     }
     if (med[0] > prev1) ++violations;
     if (med[1] > prev2) ++violations;

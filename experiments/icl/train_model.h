@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "analysis/icl_ridge.h"
+#include "analysis/stats.h"
 #include "experiments/icl/common.h"
 #include "models/icl/diag.h"
 #include "models/icl/full.h"

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "analysis/stats.h"
 #include "analysis/var_fit.h"
 #include "core/error.h"
 #include "core/memory.h"
@@ -421,22 +422,6 @@ Forecast oracle_forecast(const std::vector<MatrixXd>& A) {
       f += A[k - 1] * w.row(L - static_cast<Eigen::Index>(k)).transpose();
     return MatrixXd(f.transpose());
   };
-}
-
-double correlation(const std::vector<double>& a, const std::vector<double>& b) {
-  const double n = static_cast<double>(a.size());
-  double ma = 0, mb = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    ma += a[i] / n;
-    mb += b[i] / n;
-  }
-  double sab = 0, saa = 0, sbb = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    sab += (a[i] - ma) * (b[i] - mb);
-    saa += (a[i] - ma) * (a[i] - ma);
-    sbb += (b[i] - mb) * (b[i] - mb);
-  }
-  return sab / std::sqrt(saa * sbb);
 }
 
 nlohmann::json matrix_json(const MatrixXd& M) {

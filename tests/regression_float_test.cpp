@@ -1,5 +1,5 @@
-// Protects the fast float training batch of the icl experiments (regression_batch_float): it
-// must hold exactly the numbers of synth's regression_batch rounded to float, for every noise law,
+// Protects the fast float training batch (synth/regression.h regression_batch_float): it must
+// hold exactly the numbers of synth's regression_batch rounded to float, for every noise law,
 // for sequences that draw more than one mt19937_64 block, and for any thread count.
 #include <gtest/gtest.h>
 
@@ -7,10 +7,23 @@
 #include <vector>
 
 #include "core/thread_pool.h"
-#include "experiments/icl/common.h"
+#include "synth/regression.h"
 
-namespace attnlab::icl {
+namespace attnlab {
 namespace {
+
+RegressionSpec spec_of(const std::string& noise, int d, int n) {
+  RegressionSpec s;
+  s.d = d;
+  s.n = n;
+  if (noise[0] == 'c') {
+    s.law = NoiseLaw::Categorical;
+    s.sigma_set = {1, 3, 5};
+  } else {
+    s.sigma_max = noise[1] - '0';
+  }
+  return s;
+}
 
 struct Case {
   std::string noise;
@@ -19,7 +32,7 @@ struct Case {
   std::uint64_t first;
 };
 
-TEST(IclData, FloatBatchEqualsRegressionBatchBitwise) {
+TEST(RegressionFloat, FloatBatchEqualsRegressionBatchBitwise) {
   // d = 10, n = 40 draws 10 + 41 * 10 + 40 = 460 normals: past the first 312-word block.
   const std::vector<Case> cases = {{"u5", 10, 20, 1000, 4096},
                                    {"u0", 10, 20, 9, 0},
@@ -27,7 +40,7 @@ TEST(IclData, FloatBatchEqualsRegressionBatchBitwise) {
                                    {"u3", 10, 40, 11, 5}};
   const int saved = num_threads();
   for (const Case& k : cases) {
-    const auto spec = noise_spec(k.noise, k.d, k.n);
+    const auto spec = spec_of(k.noise, k.d, k.n);
     const std::uint64_t seed = 20261123;
     const Eigen::Index D = k.d + 1, N = k.n + 1, B = static_cast<Eigen::Index>(k.batch);
     Eigen::MatrixXd tokens(D, B * N);
@@ -49,4 +62,4 @@ TEST(IclData, FloatBatchEqualsRegressionBatchBitwise) {
 }
 
 }  // namespace
-}  // namespace attnlab::icl
+}  // namespace attnlab
