@@ -2,7 +2,7 @@
 
 #include <cassert>
 
-namespace attnlab::varx {
+namespace attnlab::var_extract {
 
 LagGrid zero_grid(int T, int d) {
   LagGrid g;
@@ -102,4 +102,4 @@ int numerical_rank(const MatrixXd& M, double rel_tol) {
   return r;
 }
 
-}  // namespace attnlab::varx
+}  // namespace attnlab::var_extract

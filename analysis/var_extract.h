@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace attnlab::varx {
+namespace attnlab::var_extract {
 
 using Eigen::MatrixXd;
 
@@ -54,4 +54,4 @@ std::int64_t path_count_closed_form(int lag, int layer);
 // Numerical rank: singular values above rel_tol * sigma_max (0 for the zero matrix).
 int numerical_rank(const MatrixXd& M, double rel_tol);
 
-}  // namespace attnlab::varx
+}  // namespace attnlab::var_extract

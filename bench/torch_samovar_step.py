@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """One training step of SAMoVAR (or LinTrans) in PyTorch (CPU), against attnlab.
 
-Same model and step as attnlab's `var.step_speed` claim (experiments/samovar/trained.cpp,
+Same model and step as attnlab's `var.step_speed` claim (experiments/var/trained_kinds.cpp,
 models/samovar/samovar.cpp, models/samovar/lintrans.cpp):
   per channel, ARX tokens [u_0, e_0, u_1, e_1, ...] (T = 2P tokens, P = ceil(L / s) patches of
   length s = horizon); RevIN as the authors implement it; dropout(tokens) + embeddings; pre-norm;

@@ -199,7 +199,7 @@ Claim parse_claim(const nlohmann::json& j, const fs::path& file) {
   check_keys(j,
              {"id", "paper", "statement", "basis", "source", "experiment", "expected", "profiles",
               "checks"},
-             {"reason", "headline", "quote"}, where);
+             {"reason", "headline", "quote", "code"}, where);
   Claim c;
   c.file = file;
   c.id = get_string(j, "id", where);
@@ -213,6 +213,14 @@ Claim parse_claim(const nlohmann::json& j, const fs::path& file) {
                      "\" needs a key 'quote' with the paper's own words");
   }
   c.experiment = get_string(j, "experiment", where);
+  if (j.contains("code")) {
+    c.code = get_string(j, "code", where);
+    const auto colon = c.code.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == c.code.size())
+      throw InputError(where + ": key 'code' is \"" + c.code +
+                       "\"; expected \"<source file>:<function>\", e.g. "
+                       "\"experiments/icl/table1.cpp:run_table1\"");
+  }
 
   const auto paper = std::find_if(papers().begin(), papers().end(),
                                   [&](const Paper& p) { return p.key == c.paper; });
@@ -310,9 +318,11 @@ std::vector<Claim> load_all_claims(const fs::path& dir) {
   std::set<std::string> ids;
   for (const auto& f : files) {
     Claim c = load_claim(f);
-    if (f.parent_path().filename() != c.paper) {
-      throw InputError(f.string() + ": claims of paper '" + c.paper + "' belong in claims/" +
-                       c.paper);
+    // The folder is the claims' id prefix ("var" for the SAMoVAR paper's var.* claims).
+    const std::string prefix = c.id.substr(0, c.id.find('.'));
+    if (f.parent_path().filename() != prefix) {
+      throw InputError(f.string() + ": claims with ids " + prefix + ".* belong in claims/" +
+                       prefix);
     }
     if (!ids.insert(c.id).second)
       throw InputError(f.string() + ": duplicate claim id '" + c.id + "'");

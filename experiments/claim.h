@@ -1,5 +1,6 @@
 #pragma once
-// A claim: one JSON file under experiments/claims/<paper>/, parsed strictly into this struct.
+// A claim: one JSON file under experiments/claims/<prefix>/ (the id prefix: icl, var, curse),
+// parsed strictly into this struct.
 //
 // {
 //   "id": "curse.e1_generator",          // <prefix>.<name>; prefix fixed by the paper
@@ -12,6 +13,8 @@
 //   "source": "Def 4.1",                  // location in the paper (or what motivates it)
 //   "quote": "...",                       // the paper's words; required unless basis is project
 //   "experiment": "curse_e1_generator",   // an experiment kind in the registry
+//   "code": "experiments/curse/generator_kinds.cpp:run",  // optional: the function that computes
+//       // the metrics (every built-in claim has it: from a claim id to its code in one step)
 //   "expected": "holds" | "fails" | "inconclusive" | "measured",
 //       // or by profile, e.g. {"smoke": "inconclusive", "default": "inconclusive",
 //       // "full": "holds"} when only the paper-scale run has the power to decide
@@ -56,7 +59,8 @@ struct Check {
 };
 
 struct Claim {
-  std::string id, paper, statement, basis, source, quote, experiment, expected, reason, headline;
+  std::string id, paper, statement, basis, source, quote, experiment, code, expected, reason,
+      headline;
   std::map<std::string, Params> profiles;  // validated against the experiment's schema
   std::map<std::string, std::string> expected_by_profile;  // `expected` is the default profile's
   const std::string& expected_at(const std::string& profile) const {

@@ -8,13 +8,13 @@ namespace attnlab {
 const std::vector<ExperimentKind>& experiment_kinds() {
   static const std::vector<ExperimentKind> kinds = [] {
     std::vector<ExperimentKind> all;
-    for (auto part : {foundation_experiments(), icl_experiments(), samovar_experiments(),
-                      curse_experiments(), ett_experiments()}) {
+    for (auto part :
+         {icl_experiments(), var_experiments(), curse_experiments(), ett_experiments()}) {
       for (auto& k : part) all.push_back(std::move(k));
     }
     std::map<std::string, KindDeclaration> declared;
-    for (const auto* part : {&foundation_declarations(), &icl_declarations(),
-                             &samovar_declarations(), &curse_declarations(), &ett_declarations()})
+    for (const auto* part :
+         {&icl_declarations(), &var_declarations(), &curse_declarations(), &ett_declarations()})
       declared.insert(part->begin(), part->end());
     declare_kinds(all, declared);
     std::set<std::string> names;

@@ -10,17 +10,15 @@
 
 namespace attnlab {
 
-std::vector<ExperimentKind> foundation_experiments();  // experiments/foundation/
-std::vector<ExperimentKind> icl_experiments();         // experiments/icl/
-std::vector<ExperimentKind> samovar_experiments();     // experiments/samovar/
-std::vector<ExperimentKind> curse_experiments();       // experiments/curse/
-std::vector<ExperimentKind>
-ett_experiments();  // experiments/ett/ (real data, claims of two papers)
+std::vector<ExperimentKind> icl_experiments();    // experiments/icl/
+std::vector<ExperimentKind> var_experiments();    // experiments/var/
+std::vector<ExperimentKind> curse_experiments();  // experiments/curse/
+// experiments/ett/: the real-data pipeline, shared by claims of two papers
+std::vector<ExperimentKind> ett_experiments();
 
 // Each folder's metric_names.cpp: the metrics each of its kinds emits, and which kinds train.
-const std::map<std::string, KindDeclaration>& foundation_declarations();
 const std::map<std::string, KindDeclaration>& icl_declarations();
-const std::map<std::string, KindDeclaration>& samovar_declarations();
+const std::map<std::string, KindDeclaration>& var_declarations();
 const std::map<std::string, KindDeclaration>& curse_declarations();
 const std::map<std::string, KindDeclaration>& ett_declarations();
 

@@ -58,22 +58,17 @@ ExperimentKind lists_kind() {
 
 }  // namespace
 
-std::vector<ExperimentKind> foundation_experiments() { return {}; }
 std::vector<ExperimentKind> icl_experiments() { return {train_kind()}; }
-std::vector<ExperimentKind> samovar_experiments() { return {exact_kind()}; }
+std::vector<ExperimentKind> var_experiments() { return {exact_kind()}; }
 std::vector<ExperimentKind> curse_experiments() { return {lists_kind()}; }
 std::vector<ExperimentKind> ett_experiments() { return {}; }
 
-const std::map<std::string, KindDeclaration>& foundation_declarations() {
-  static const std::map<std::string, KindDeclaration> table;
-  return table;
-}
 const std::map<std::string, KindDeclaration>& icl_declarations() {
   static const std::map<std::string, KindDeclaration> table = {
       {"fuzz_train", {{"adjusted_*", "adjusted_*@zero", "absdiff_*_constrr", "last_loss"}, true}}};
   return table;
 }
-const std::map<std::string, KindDeclaration>& samovar_declarations() {
+const std::map<std::string, KindDeclaration>& var_declarations() {
   static const std::map<std::string, KindDeclaration> table = {
       {"fuzz_exact",
        {{"max_change_*", "min_change_next_prediction", "rank_depth*", "rank_depth*@random"},

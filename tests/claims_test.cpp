@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <filesystem>
 #include <limits>
 
 #include "core/error.h"
@@ -36,6 +37,23 @@ TEST(ClaimParse, EveryClaimFileLoads) {
     EXPECT_TRUE(c.has_profile("smoke")) << c.id;
     EXPECT_TRUE(c.has_profile("default")) << c.id;
     EXPECT_NE(find_experiment(c.experiment), nullptr) << c.id;
+  }
+}
+
+TEST(ClaimParse, EveryClaimNamesTheCodeOfItsMetrics) {
+  // From a claim id to the function that computes its metrics in one step: "code" names a
+  // source file that registers the claim's kind and defines the function.
+  for (const auto& c : load_all_claims()) {
+    ASSERT_FALSE(c.code.empty()) << c.id << ": no key 'code'";
+    const auto colon = c.code.rfind(':');
+    const auto file = std::filesystem::path(ATTNLAB_SOURCE_DIR) / c.code.substr(0, colon);
+    ASSERT_TRUE(std::filesystem::exists(file)) << c.id << ": " << file;
+    const std::string src = read_file(file);
+    const std::string fn = c.code.substr(colon + 1);
+    EXPECT_NE(src.find("Outcome " + fn + "(const RunContext&"), std::string::npos)
+        << c.id << ": " << file << " defines no " << fn;
+    EXPECT_NE(src.find("\"" + c.experiment + "\""), std::string::npos)
+        << c.id << ": " << file << " does not register kind " << c.experiment;
   }
 }
 

@@ -11,7 +11,7 @@
 #include "models/curse/attention_net.h"
 #include "models/curse/multidim_attention.h"
 #include "models/curse/residual_linear.h"
-#include "tests/curse_tolerances.h"
+#include "tests/tolerances.h"
 
 namespace attnlab {
 namespace {
@@ -29,7 +29,7 @@ TEST(CurseAttentionNet, GradientMatchesFiniteDifferences) {
     auto loss = [&] { return curse::half_sum_loss(curse::predict(p, X), y); };
     const GradCheckResult res = check_gradient(loss, {GradBlock{"w", p.w.data(), g.w.data(), 10},
                                                       GradBlock{"a", p.a.data(), g.a.data(), 10}});
-    EXPECT_LT(res.max_rel_error(), curse_tol::kGradcheck) << "seed " << seed << " " << res.worst();
+    EXPECT_LT(res.max_rel_error(), tol::kGradCheck) << "seed " << seed << " " << res.worst();
   }
 }
 
@@ -41,19 +41,19 @@ TEST(CurseAttentionNet, FastAgreesWithReference) {
   curse::AttnNetCache cache;
   const Eigen::VectorXd F = curse::forward(p, X, cache);
   const Eigen::VectorXd Fr = curse::forward_reference(p, X);
-  EXPECT_LT((F - Fr).cwiseAbs().maxCoeff(), curse_tol::kReferenceAgreement) << "seed 7";
+  EXPECT_LT((F - Fr).cwiseAbs().maxCoeff(), tol::kExactDouble) << "seed 7";
   curse::AttnNetGrads g{Eigen::VectorXd::Zero(300), Eigen::VectorXd::Zero(300)}, gr = g;
   curse::backward(p, cache, d_out, g);
   curse::backward_reference(p, X, d_out, gr);
-  EXPECT_LT((g.w - gr.w).cwiseAbs().maxCoeff(), curse_tol::kReferenceAgreement) << "seed 7";
-  EXPECT_LT((g.a - gr.a).cwiseAbs().maxCoeff(), curse_tol::kReferenceAgreement) << "seed 7";
+  EXPECT_LT((g.w - gr.w).cwiseAbs().maxCoeff(), tol::kExactDouble) << "seed 7";
+  EXPECT_LT((g.a - gr.a).cwiseAbs().maxCoeff(), tol::kExactDouble) << "seed 7";
 }
 
 TEST(CurseAttentionNet, PairedInitIsZeroEverywhere) {
   Rng rng = make_stream(8, "test.curse.paired");
   const curse::AttnNetParams p = curse::init_paired(64, 1.0, rng);
   const Eigen::MatrixXd X = gaussian_matrix(8, 50, rng, 1.0);
-  EXPECT_LT(curse::predict(p, X).cwiseAbs().maxCoeff(), curse_tol::kExactZero) << "seed 8";
+  EXPECT_LT(curse::predict(p, X).cwiseAbs().maxCoeff(), tol::kExactZero) << "seed 8";
 }
 
 TEST(CurseAttentionNet, ThreadCountDoesNotChangeBits) {
@@ -82,7 +82,7 @@ TEST(CurseResidualLinear, GradientMatchesFiniteDifferences) {
   curse::linear_backward(p, X, curse::linear_forward(p, X) - y, g);
   auto loss = [&] { return 0.5 * (curse::linear_forward(p, X) - y).squaredNorm(); };
   const GradCheckResult res = check_gradient(loss, {GradBlock{"w", p.w.data(), g.w.data(), 6}});
-  EXPECT_LT(res.max_rel_error(), curse_tol::kGradcheck) << "seed 4 " << res.worst();
+  EXPECT_LT(res.max_rel_error(), tol::kGradCheck) << "seed 4 " << res.worst();
 }
 
 TEST(CurseResidualLinear, GradientDescentReachesLeastSquares) {
@@ -106,8 +106,8 @@ TEST(CurseMultiAttention, ClosedFormGradientMatchesFiniteDifferences) {
     curse::MultiAttnGrads g{Eigen::MatrixXd::Zero(d, d), Eigen::MatrixXd::Zero(d, d)}, gr = g;
     curse::multi_attn_backward(p, cache, G, g);
     curse::multi_attn_backward_reference(p, cache, G, gr);
-    EXPECT_LT((g.W - gr.W).cwiseAbs().maxCoeff(), curse_tol::kReferenceAgreement);
-    EXPECT_LT((g.Wv - gr.Wv).cwiseAbs().maxCoeff(), curse_tol::kReferenceAgreement);
+    EXPECT_LT((g.W - gr.W).cwiseAbs().maxCoeff(), tol::kExactDouble);
+    EXPECT_LT((g.Wv - gr.Wv).cwiseAbs().maxCoeff(), tol::kExactDouble);
     auto loss = [&] {
       curse::MultiAttnCache c;
       return curse::multi_attn_forward(p, X, c).cwiseProduct(G).sum();  // dLoss/dAttn = G
@@ -116,7 +116,7 @@ TEST(CurseMultiAttention, ClosedFormGradientMatchesFiniteDifferences) {
     const GradCheckResult res =
         check_gradient(loss, {GradBlock{"W", p.W.data(), g.W.data(), sz},
                               GradBlock{"Wv", p.Wv.data(), g.Wv.data(), sz}});
-    EXPECT_LT(res.max_rel_error(), curse_tol::kGradcheck) << "seed " << seed << " " << res.worst();
+    EXPECT_LT(res.max_rel_error(), tol::kGradCheck) << "seed " << seed << " " << res.worst();
   }
 }
 

@@ -10,7 +10,7 @@
 #include "core/random_matrix.h"
 #include "core/rng.h"
 #include "models/curse/attention_net.h"
-#include "tests/curse_tolerances.h"
+#include "tests/tolerances.h"
 
 namespace attnlab {
 namespace {
@@ -45,9 +45,8 @@ TEST(CurseNtk, GdPredictorEqualsExplicitIterationForSingularKernel) {
   }
   const Eigen::VectorXd f_eig = ntk_gd_predict(e, K, y, eta, T);
   const Eigen::VectorXd res_eig = ntk_gd_train_residual(e, y, eta, T);
-  EXPECT_LT((f_eig - f).cwiseAbs().maxCoeff(), curse_tol::kLinearizedRecursion) << "seed 22";
-  EXPECT_LT((res_eig - (F - y)).cwiseAbs().maxCoeff(), curse_tol::kLinearizedRecursion)
-      << "seed 22";
+  EXPECT_LT((f_eig - f).cwiseAbs().maxCoeff(), tol::kLinearizedRecursion) << "seed 22";
+  EXPECT_LT((res_eig - (F - y)).cwiseAbs().maxCoeff(), tol::kLinearizedRecursion) << "seed 22";
 }
 
 TEST(CurseNtk, GdFactorLimits) {
@@ -71,7 +70,7 @@ TEST(CurseNtk, GaussHermiteIntegratesGaussianMoments) {
       odd += w[q] * zp * z[q];
       odd_abs += std::abs(w[q] * zp * z[q]);
     }
-    EXPECT_NEAR(even / dfact, 1.0, curse_tol::kQuadrature * 1e3) << "E z^" << 2 * k;
+    EXPECT_NEAR(even / dfact, 1.0, tol::kQuadrature * 1e3) << "E z^" << 2 * k;
     // The rule is symmetric, so odd moments vanish up to the rounding of a sum of 16 terms of
     // either sign, each with 2k+1 roundings in its power: (16 + 2k + 1) eps sum |term|.
     const double eps = std::numeric_limits<double>::epsilon();

@@ -10,7 +10,7 @@
 #include "models/curse/diff_attention.h"
 #include "models/curse/patch_attention.h"
 #include "models/curse/posbias_attention.h"
-#include "tests/curse_tolerances.h"
+#include "tests/tolerances.h"
 
 namespace attnlab {
 namespace {
@@ -43,7 +43,7 @@ TEST(CurseDiffAttention, GradientMatchesFiniteDifferences) {
                               GradBlock{"w2", p.w2.data(), g.w2.data(), size_of(p.w2)},
                               GradBlock{"theta", p.theta.data(), g.theta.data(), 1},
                               GradBlock{"a", p.a.data(), g.a.data(), size_of(p.a)}});
-    EXPECT_LT(res.max_rel_error(), curse_tol::kGradcheck) << "seed " << seed << " " << res.worst();
+    EXPECT_LT(res.max_rel_error(), tol::kGradCheck) << "seed " << seed << " " << res.worst();
   }
 }
 
@@ -65,7 +65,7 @@ TEST(CursePosBiasAttention, GradientMatchesFiniteDifferences) {
                         GradBlock{"B", p.B.data(), g.B.data(), size_of(p.B)},
                         GradBlock{"a", p.a.data(), g.a.data(), size_of(p.a)}},
                        GradCheckOptions{.max_coords_per_block = 80});
-    EXPECT_LT(res.max_rel_error(), curse_tol::kGradcheck) << "seed " << seed << " " << res.worst();
+    EXPECT_LT(res.max_rel_error(), tol::kGradCheck) << "seed " << seed << " " << res.worst();
   }
 }
 
@@ -86,7 +86,7 @@ TEST(CursePatchAttention, GradientMatchesFiniteDifferences) {
         check_gradient(loss, {GradBlock{"w", p.w.data(), g.w.data(), size_of(p.w)},
                               GradBlock{"U", p.U.data(), g.U.data(), size_of(p.U)},
                               GradBlock{"a", p.a.data(), g.a.data(), size_of(p.a)}});
-    EXPECT_LT(res.max_rel_error(), curse_tol::kGradcheck)
+    EXPECT_LT(res.max_rel_error(), tol::kGradCheck)
         << "seed " << seed << " patch " << patch << " " << res.worst();
   }
 }

@@ -13,7 +13,7 @@
 #include "models/curse/diff_attention.h"
 #include "models/curse/patch_attention.h"
 #include "models/curse/posbias_attention.h"
-#include "tests/curse_tolerances.h"
+#include "tests/tolerances.h"
 
 namespace attnlab {
 namespace {
@@ -32,25 +32,25 @@ TEST(CurseRemedies, SpecialCasesReduceToAttentionNet) {
   // Positional bias B = 0: the same function and the same dL/dw.
   const curse::PosBiasParams pb = curse::posbias_init(base, 8);
   curse::PosBiasCache pc;
-  EXPECT_LT(max_abs(curse::posbias_forward(pb, X, pc) - F_ref), curse_tol::kReferenceAgreement);
-  EXPECT_LT(max_abs(curse::posbias_predict(pb, X) - F_ref), curse_tol::kReferenceAgreement);
+  EXPECT_LT(max_abs(curse::posbias_forward(pb, X, pc) - F_ref), tol::kExactDouble);
+  EXPECT_LT(max_abs(curse::posbias_predict(pb, X) - F_ref), tol::kExactDouble);
   curse::PosBiasGrads gb = curse::posbias_zero_grads(pb);
   curse::posbias_backward(pb, pc, d_out, gb);
-  EXPECT_LT(max_abs(gb.w - g_ref.w), curse_tol::kReferenceAgreement);
+  EXPECT_LT(max_abs(gb.w - g_ref.w), tol::kExactDouble);
 
   // Patches of length 1 with u_r = 1: the same function and the same dL/dw.
   const curse::PatchAttnParams pp = curse::patch_attn_init(base, 1);
   curse::PatchAttnCache cc;
-  EXPECT_LT(max_abs(curse::patch_attn_forward(pp, X, cc) - F_ref), curse_tol::kReferenceAgreement);
-  EXPECT_LT(max_abs(curse::patch_attn_predict(pp, X) - F_ref), curse_tol::kReferenceAgreement);
+  EXPECT_LT(max_abs(curse::patch_attn_forward(pp, X, cc) - F_ref), tol::kExactDouble);
+  EXPECT_LT(max_abs(curse::patch_attn_predict(pp, X) - F_ref), tol::kExactDouble);
   curse::PatchAttnGrads gp = curse::patch_attn_zero_grads(pp);
   curse::patch_attn_backward(pp, cc, d_out, gp);
-  EXPECT_LT(max_abs(gp.w - g_ref.w), curse_tol::kReferenceAgreement);
+  EXPECT_LT(max_abs(gp.w - g_ref.w), tol::kExactDouble);
 
   // Differential attention with w' = w: (1 - lambda) times the net.
   curse::DiffAttnParams pd{base.w, base.w, Eigen::VectorXd::Constant(1, 0.3), base.a};
   EXPECT_LT(max_abs(curse::diff_attn_predict(pd, X) - (1 - pd.lambda()) * F_ref),
-            curse_tol::kReferenceAgreement);
+            tol::kExactDouble);
 }
 
 // The blocked, vectorised forwards against their loop-level references at generic parameters.
@@ -60,16 +60,15 @@ TEST(CurseRemedies, FastForwardsAgreeWithReferences) {
   const curse::AttnNetParams base = curse::init_unpaired(300, 2.0, rng);  // > one 256-head block
   const curse::PosBiasParams pb{base.w, gaussian_matrix(300, 8, rng, 1.0), base.a};
   EXPECT_LT(max_abs(curse::posbias_predict(pb, X) - curse::posbias_forward_reference(pb, X)),
-            curse_tol::kReferenceAgreement)
+            tol::kExactDouble)
       << "seed 56";
   for (Eigen::Index ps : {1, 2, 4, 8}) {
     const curse::PatchAttnParams pp{base.w, gaussian_matrix(300, ps, rng, 1.0), base.a};
     curse::PatchAttnCache cache;
     const Eigen::VectorXd ref = curse::patch_attn_forward_reference(pp, X);
-    EXPECT_LT(max_abs(curse::patch_attn_forward(pp, X, cache) - ref),
-              curse_tol::kReferenceAgreement)
+    EXPECT_LT(max_abs(curse::patch_attn_forward(pp, X, cache) - ref), tol::kExactDouble)
         << "seed 56 patch " << ps;
-    EXPECT_LT(max_abs(curse::patch_attn_predict(pp, X) - ref), curse_tol::kReferenceAgreement)
+    EXPECT_LT(max_abs(curse::patch_attn_predict(pp, X) - ref), tol::kExactDouble)
         << "seed 56 patch " << ps;
   }
 }
@@ -79,12 +78,11 @@ TEST(CurseRemedies, PairedInitsAreZeroEverywhere) {
   const curse::AttnNetParams base = curse::init_paired(64, 1.0, rng);
   const Eigen::MatrixXd X = gaussian_matrix(8, 50, rng, 1.0);
   EXPECT_LT(max_abs(curse::diff_attn_predict(curse::diff_attn_init(base, 1.0, 0.5, rng), X)),
-            curse_tol::kExactZero);
-  EXPECT_LT(max_abs(curse::posbias_predict(curse::posbias_init(base, 8), X)),
-            curse_tol::kExactZero);
+            tol::kExactZero);
+  EXPECT_LT(max_abs(curse::posbias_predict(curse::posbias_init(base, 8), X)), tol::kExactZero);
   for (Eigen::Index p : {2, 4})
     EXPECT_LT(max_abs(curse::patch_attn_predict(curse::patch_attn_init(base, p), X)),
-              curse_tol::kExactZero);
+              tol::kExactZero);
 }
 
 // At x_d = 0 both softmaxes of the differential toy are uniform: f = (1 - lambda) (sum a/sqrt m)
@@ -100,7 +98,7 @@ TEST(CurseRemedies, GatingSurvivesDiffButNotPositionalBias) {
                                  Eigen::VectorXd::Constant(1, -0.7), base.a};
   const Eigen::VectorXd expect_diff =
       (1 - pd.lambda()) * base.a.sum() * inv_sqrt_m * X.colwise().mean().transpose();
-  EXPECT_LT(max_abs(curse::diff_attn_predict(pd, X) - expect_diff), curse_tol::kExactZero);
+  EXPECT_LT(max_abs(curse::diff_attn_predict(pd, X) - expect_diff), tol::kExactZero);
 
   const curse::PosBiasParams pb{base.w, gaussian_matrix(41, 8, rng, 1.0), base.a};
   Eigen::VectorXd expect_bias = Eigen::VectorXd::Zero(30);
@@ -108,7 +106,7 @@ TEST(CurseRemedies, GatingSurvivesDiffButNotPositionalBias) {
     const Eigen::VectorXd e = pb.B.row(r).transpose().array().exp();
     expect_bias += inv_sqrt_m * base.a[r] * (X.transpose() * e) / e.sum();
   }
-  EXPECT_LT(max_abs(curse::posbias_predict(pb, X) - expect_bias), curse_tol::kExactZero);
+  EXPECT_LT(max_abs(curse::posbias_predict(pb, X) - expect_bias), tol::kExactZero);
   EXPECT_GT(max_abs(expect_bias), 0.1);  // the probe is not trivially zero
 }
 

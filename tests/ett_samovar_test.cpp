@@ -12,7 +12,7 @@
 #include "experiments/ett/samovar_ett.h"
 #include "models/samovar/samovar.h"
 
-namespace attnlab::ett_exp {
+namespace attnlab::ett {
 namespace {
 
 namespace sv = samovar;
@@ -85,7 +85,7 @@ TEST(EttSamovar, SameSeedSameBitsAtOneAndTwoThreads) {
   const WindowSet train{&s, 0, 150, 24, 4}, val{&s, 150, 60, 24, 4};
   EttRecipe r;
   r.epochs = 2;
-  r.precision = samovar_exp::Precision::Float32;
+  r.precision = var::Precision::Float32;
   const int before = num_threads();
   set_num_threads(1);
   const EttTrained one = train_ett(model, r, train, val, 8);
@@ -103,22 +103,22 @@ TEST(EttSamovar, APartialStepIsTheStepOfASmallerBatch) {
   // at step 0, same channel drop): the loss is the mean over the samples present.
   const Eigen::MatrixXd s = series(120, 6);
   const sv::Config cfg = small_config("samovar");
-  std::vector<samovar_exp::Example> ex(5);
+  std::vector<var::Example> ex(5);
   for (int i = 0; i < 5; ++i) {
     ex[static_cast<std::size_t>(i)].window = s.middleRows(i, 24);
     ex[static_cast<std::size_t>(i)].target = s.middleRows(i + 24, 4);
   }
   std::vector<std::size_t> order(5);
   std::iota(order.begin(), order.end(), std::size_t{0});
-  samovar_exp::Hyper h8;
+  var::Hyper h8;
   h8.batch = 8;
-  samovar_exp::Hyper h5 = h8;
+  var::Hyper h5 = h8;
   h5.batch = 5;
-  auto s8 = samovar_exp::make_stepper(cfg, h8, 11);
-  auto s5 = samovar_exp::make_stepper(cfg, h5, 11);
+  auto s8 = var::make_stepper(cfg, h8, 11);
+  auto s5 = var::make_stepper(cfg, h5, 11);
   Adam<double> o8(AdamConfig{0.9, 0.95, 1e-8, 0.1}), o5(AdamConfig{0.9, 0.95, 1e-8, 0.1});
-  const double l8 = samovar_exp::train_step(s8, o8, ex, order, 0, 1e-3, 5);
-  const double l5 = samovar_exp::train_step(s5, o5, ex, order, 0, 1e-3);
+  const double l8 = var::train_step(s8, o8, ex, order, 0, 1e-3, 5);
+  const double l5 = var::train_step(s5, o5, ex, order, 0, 1e-3);
   EXPECT_EQ(l8, l5);
   sv::Params::visit_blocks(s8.params, &s5.params, [](const char* f, int i, auto& a, auto* b) {
     EXPECT_TRUE(a == *b) << f << "#" << i;
@@ -126,4 +126,4 @@ TEST(EttSamovar, APartialStepIsTheStepOfASmallerBatch) {
 }
 
 }  // namespace
-}  // namespace attnlab::ett_exp
+}  // namespace attnlab::ett

@@ -4,10 +4,10 @@
 #include <gtest/gtest.h>
 
 #include "core/rng.h"
-#include "experiments/icl/tolerances.h"
 #include "models/icl/diag.h"
 #include "models/icl/full.h"
 #include "models/icl/implicit.h"
+#include "tests/tolerances.h"
 
 namespace attnlab::icl {
 namespace {
@@ -37,11 +37,11 @@ TEST(IclImplicit, RecursionReproducesFullForward) {
   for (int l = 0; l <= L; ++l) {
     const Eigen::Map<const Eigen::MatrixXd> Zl(c.state(l, D), D, n + 1);
     EXPECT_LT((implicit_tokens(rec[static_cast<std::size_t>(l)], Z0) - Zl).cwiseAbs().maxCoeff(),
-              tol::kSameMath)
+              tol::kExactDouble)
         << "layer " << l;
   }
   const auto fit = fit_implicit(Z0, Eigen::Map<const Eigen::MatrixXd>(c.state(L, D), D, n + 1));
-  EXPECT_LT(fit.residual, tol::kSameMath);
+  EXPECT_LT(fit.residual, tol::kExactDouble);
   EXPECT_LT((fit.state.w - rec.back().w).cwiseAbs().maxCoeff(), 1e-10);
 }
 

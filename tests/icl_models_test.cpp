@@ -10,9 +10,9 @@
 #include "core/gradcheck.h"
 #include "core/rng.h"
 #include "core/thread_pool.h"
-#include "experiments/icl/tolerances.h"
 #include "models/icl/diag.h"
 #include "models/icl/full.h"
+#include "tests/tolerances.h"
 
 namespace attnlab::icl {
 namespace {
@@ -82,7 +82,7 @@ TEST(IclModels, DiagGoldenTwoLayersMatchesTwoHeadFull) {
   FullCache<double> fc;
   full_forward(fp, 3, Z.data(), fc);
   for (int l = 0; l <= 2; ++l)
-    for (int i = 0; i < 12; ++i) EXPECT_NEAR(fc.state(l, 3)[i], dc.state(l)[i], tol::kSameMath);
+    for (int i = 0; i < 12; ++i) EXPECT_NEAR(fc.state(l, 3)[i], dc.state(l)[i], tol::kExactDouble);
 }
 
 FullParams<double> random_full(int L, int H, int D, double scale, std::uint64_t seed) {
@@ -110,7 +110,7 @@ TEST(IclModels, FullMatchesTokenLoopReference) {
   full_forward(p, n, Z.data(), cache);
   const auto ref = full_forward_reference(p, n, Z.data());
   for (std::size_t i = 0; i < ref.size(); ++i)
-    EXPECT_NEAR(cache.state(3, D)[i], ref[i], tol::kSameMath) << "seed 1/2 index " << i;
+    EXPECT_NEAR(cache.state(3, D)[i], ref[i], tol::kExactDouble) << "seed 1/2 index " << i;
 }
 
 TEST(IclModels, FullLossGradientMatchesFiniteDifferences) {
@@ -150,13 +150,15 @@ TEST(IclModels, FullLaneLossGradMatchesPerSequenceReference) {
     FullGrads<double> g(k.L, k.H, D), gr(k.L, k.H, D);
     const double loss = full_loss_grad(p, k.n, k.B, Z.data(), y.data(), g);
     const double loss_ref = full_loss_grad_reference(p, k.n, k.B, Z.data(), y.data(), gr);
-    EXPECT_NEAR(loss, loss_ref, tol::kSameMath * (1 + std::abs(loss_ref))) << "seed " << seed;
+    EXPECT_NEAR(loss, loss_ref, tol::kExactDouble * (1 + std::abs(loss_ref))) << "seed " << seed;
     double scale = 0;
     for (double v : gr.P) scale = std::max(scale, std::abs(v));
     for (double v : gr.Q) scale = std::max(scale, std::abs(v));
     for (std::size_t i = 0; i < g.P.size(); ++i) {
-      EXPECT_NEAR(g.P[i], gr.P[i], tol::kSameMath * (1 + scale)) << "seed " << seed << " P " << i;
-      EXPECT_NEAR(g.Q[i], gr.Q[i], tol::kSameMath * (1 + scale)) << "seed " << seed << " Q " << i;
+      EXPECT_NEAR(g.P[i], gr.P[i], tol::kExactDouble * (1 + scale))
+          << "seed " << seed << " P " << i;
+      EXPECT_NEAR(g.Q[i], gr.Q[i], tol::kExactDouble * (1 + scale))
+          << "seed " << seed << " Q " << i;
     }
   }
 }

@@ -6,7 +6,7 @@
 
 #include "analysis/stats.h"
 #include "core/rng.h"
-#include "experiments/icl/tolerances.h"
+#include "tests/tolerances.h"
 
 namespace attnlab::icl {
 namespace {

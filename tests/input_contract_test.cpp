@@ -125,9 +125,9 @@ TEST(InputContract, SynthSizesBeyondMemoryAreRefused) {
 fs::path edited_claims(const std::string& name,
                        const std::function<std::string(std::string)>& edit) {
   const fs::path dir = fresh_dir(name);
-  const Claim c = load_claim(claims_dir() / "samovar" / "arx_causal.json");
-  fs::create_directories(dir / "samovar");
-  std::ofstream(dir / "samovar" / "arx_causal.json") << edit(read_file(c.file));
+  const Claim c = load_claim(claims_dir() / "var" / "arx_causal.json");
+  fs::create_directories(dir / "var");
+  std::ofstream(dir / "var" / "arx_causal.json") << edit(read_file(c.file));
   return dir;
 }
 
@@ -156,10 +156,10 @@ TEST(InputContract, ClaimFilesAreStrict) {
 TEST(InputContract, MemoryIsCheckedForTheRunNotForLoading) {
   // A claim file is valid on every machine; a profile too big for this one fails when it runs.
   const fs::path dir = fresh_dir("bigprofile");
-  fs::create_directories(dir / "samovar");
-  auto j = read_json_file(claims_dir() / "samovar" / "step_speed.json");
+  fs::create_directories(dir / "var");
+  auto j = read_json_file(claims_dir() / "var" / "step_speed.json");
   j["profiles"]["default"].update({{"input_len", 4096}, {"width", 512}, {"layers", 8}});
-  write_json_atomic(dir / "samovar" / "step_speed.json", j);
+  write_json_atomic(dir / "var" / "step_speed.json", j);
   const std::string env = "ATTNLAB_CLAIMS_DIR='" + dir.string() + "'";
   EXPECT_EQ(testutil::run_cli("list", env, 60).status, 0);
   expect_rejected("run var.step_speed --profile default --out '" + (dir / "r").string() + "'",

@@ -92,20 +92,20 @@ TEST(LtsfRecipe, LearnsARuleToTheNoiseFloorAndKeepsTheBestEpoch) {
   const Eigen::MatrixXd s = residual_rule_series(6000, 4);
   const WindowSet train{&s, 0, 4000, 8, 1}, val{&s, 4000, 900, 8, 1}, test{&s, 4900, 1000, 8, 1};
   for (const Kind kind : {Kind::NLinear, Kind::DLinear}) {
-    ett_exp::LtsfRecipe recipe;
+    ett::LtsfRecipe recipe;
     recipe.lr = 0.01;
-    const auto tr = ett_exp::train_ltsf(kind, train, val, recipe, 9);
+    const auto tr = ett::train_ltsf(kind, train, val, recipe, 9);
     ASSERT_FALSE(tr.val_mse.empty());
     // The returned weights are the best epoch's: they score its validation MSE.
     const double best = *std::min_element(tr.val_mse.begin(), tr.val_mse.end());
     EXPECT_EQ(tr.val_mse[static_cast<std::size_t>(tr.best_epoch - 1)], best);
-    EXPECT_EQ(score(val, ett_exp::forecaster(tr.params)).mse, best);
+    EXPECT_EQ(score(val, ett::forecaster(tr.params)).mse, best);
     // Early stopping: training ran past the best epoch by at most the patience.
     EXPECT_LE(static_cast<int>(tr.val_mse.size()) - tr.best_epoch, recipe.patience);
     // The noise variance is 0.0025; the fitted model's excess over it is O(parameters / samples)
     // for NLinear (the rule is in its class) and what the decomposition costs DLinear (also in
     // its class: W = V gives back a plain linear layer). Repeating the last value is ~3x worse.
-    const double mse = score(test, ett_exp::forecaster(tr.params)).mse;
+    const double mse = score(test, ett::forecaster(tr.params)).mse;
     const double repeat = score(test, repeat_last()).mse;
     EXPECT_LT(mse, 1.1 * 0.0025) << ltsf::kind_name(kind);
     EXPECT_LT(mse, 0.5 * repeat) << ltsf::kind_name(kind);
@@ -115,17 +115,17 @@ TEST(LtsfRecipe, LearnsARuleToTheNoiseFloorAndKeepsTheBestEpoch) {
 TEST(LtsfRecipe, SameSeedSameBitsAndTheRecipeKnowsBothDatasets) {
   const Eigen::MatrixXd s = residual_rule_series(1500, 5);
   const WindowSet train{&s, 0, 900, 8, 2}, val{&s, 900, 300, 8, 2};
-  ett_exp::LtsfRecipe recipe;
+  ett::LtsfRecipe recipe;
   recipe.max_epochs = 3;
-  const auto a = ett_exp::train_ltsf(Kind::DLinear, train, val, recipe, 1);
-  const auto b = ett_exp::train_ltsf(Kind::DLinear, train, val, recipe, 1);
-  const auto c = ett_exp::train_ltsf(Kind::DLinear, train, val, recipe, 2);
+  const auto a = ett::train_ltsf(Kind::DLinear, train, val, recipe, 1);
+  const auto b = ett::train_ltsf(Kind::DLinear, train, val, recipe, 1);
+  const auto c = ett::train_ltsf(Kind::DLinear, train, val, recipe, 2);
   EXPECT_EQ(a.val_mse, b.val_mse);
   EXPECT_TRUE(a.params.W == b.params.W && a.params.V == b.params.V);
   EXPECT_NE(a.val_mse, c.val_mse);
-  EXPECT_EQ(ett_exp::published_recipe("ETTh1").lr, 0.005);
-  EXPECT_EQ(ett_exp::published_recipe("ETTh2").lr, 0.05);
-  EXPECT_THROW(ett_exp::published_recipe("ETTm1"), InputError);
+  EXPECT_EQ(ett::published_recipe("ETTh1").lr, 0.005);
+  EXPECT_EQ(ett::published_recipe("ETTh2").lr, 0.05);
+  EXPECT_THROW(ett::published_recipe("ETTm1"), InputError);
 }
 
 }  // namespace

@@ -10,10 +10,10 @@
 #include "core/gradcheck.h"
 #include "core/random_matrix.h"
 #include "core/rng.h"
-#include "experiments/samovar/train.h"
+#include "experiments/var/training.h"
 #include "models/samovar/batched.h"
 #include "models/samovar/samovar.h"
-#include "models/samovar/tolerances.h"
+#include "tests/tolerances.h"
 
 namespace attnlab::samovar {
 namespace {
@@ -224,12 +224,11 @@ TEST(SamovarBatched, FloatAgreesWithDouble) {
     const std::vector<std::uint64_t> r1 = seeds(3, 31), r2 = seeds(3, 31);
     const double ld = md.loss(p, view(d, &r1), 0.7, 0.3, &gd);
     const double lf = mf.loss(pf, view(d, &r2), 0.7, 0.3, &gf);
-    EXPECT_NEAR(lf, ld, tol::kFloatVsDoubleRel * std::abs(ld)) << k.name << " (seed 31)";
+    EXPECT_NEAR(lf, ld, tol::kFloatVsDouble * std::abs(ld)) << k.name << " (seed 31)";
     const double scale = max_abs(gd);
     Grads::visit_blocks(gd, &gf, [&](const char* name, int i, auto& a, auto* b) {
       if (a.size() == 0) return;
-      EXPECT_LE((a - b->template cast<double>()).cwiseAbs().maxCoeff(),
-                tol::kFloatVsDoubleRel * scale)
+      EXPECT_LE((a - b->template cast<double>()).cwiseAbs().maxCoeff(), tol::kFloatVsDouble * scale)
           << k.name << " block " << name << i;
     });
   }
@@ -273,8 +272,8 @@ struct ShortRun {
     c.mlp_layers = c.attn_layers = 2;
     return c;
   }();
-  std::vector<samovar_exp::Example> train = samovar_exp::make_split("stable", true, 5, 64, 16);
-  std::vector<samovar_exp::Example> val = samovar_exp::make_split("stable", false, 5, 64, 16);
+  std::vector<var::Example> train = var::make_split("stable", true, 5, 64, 16);
+  std::vector<var::Example> val = var::make_split("stable", false, 5, 64, 16);
 };
 
 TEST(SamovarBatched, Float32TrainingTracksFloat64OnAShortRun) {
@@ -284,13 +283,13 @@ TEST(SamovarBatched, Float32TrainingTracksFloat64OnAShortRun) {
   const Config& cfg = run.cfg;
   const auto& train = run.train;
   const auto& val = run.val;
-  samovar_exp::Hyper hp;
+  var::Hyper hp;
   hp.epochs = 3;
   hp.batch = 16;
   hp.warmup_epochs = 1;
-  const auto t64 = samovar_exp::train_model(cfg, hp, train, val, 7, [](double) {});
-  hp.precision = samovar_exp::Precision::Float32;
-  const auto t32 = samovar_exp::train_model(cfg, hp, train, val, 7, [](double) {});
+  const auto t64 = var::train_model(cfg, hp, train, val, 7, [](double) {});
+  hp.precision = var::Precision::Float32;
+  const auto t32 = var::train_model(cfg, hp, train, val, 7, [](double) {});
   ASSERT_EQ(t64.curve.size(), 3u);
   ASSERT_EQ(t32.curve.size(), 3u);
   for (std::size_t e = 0; e < 3; ++e)
@@ -307,24 +306,24 @@ TEST(SamovarBatched, TrainingResumedFromACheckpointHasTheSameBits) {
   const Config& cfg = run.cfg;
   const auto& train = run.train;
   const auto& val = run.val;
-  for (const auto precision : {samovar_exp::Precision::Float64, samovar_exp::Precision::Float32}) {
-    samovar_exp::Hyper hp;
+  for (const auto precision : {var::Precision::Float64, var::Precision::Float32}) {
+    var::Hyper hp;
     hp.epochs = 4;
     hp.batch = 16;
     hp.warmup_epochs = 1;
     hp.precision = precision;
     std::vector<nlohmann::json> saved;
-    samovar_exp::Checkpoints every_epoch;
+    var::Checkpoints every_epoch;
     every_epoch.every_seconds = 0;
     every_epoch.save = [&](const nlohmann::json& s) { saved.push_back(s); };
-    const auto whole = samovar_exp::train_model(
+    const auto whole = var::train_model(
         cfg, hp, train, val, 7, [](double) {}, &every_epoch);
     ASSERT_EQ(saved.size(), 3u);  // after epochs 1, 2, 3; none after the last
     for (std::size_t k = 0; k < saved.size(); ++k) {
-      samovar_exp::Checkpoints resume;
+      var::Checkpoints resume;
       resume.load = [&]() -> std::optional<nlohmann::json> { return saved[k]; };
       int calls = 0;
-      const auto rest = samovar_exp::train_model(
+      const auto rest = var::train_model(
           cfg, hp, train, val, 7, [&](double) { ++calls; }, &resume);
       EXPECT_EQ(calls, 4 - static_cast<int>(k) - 1) << "epochs trained after the checkpoint";
       EXPECT_EQ(rest.curve, whole.curve) << "resumed after epoch " << k + 1;
@@ -338,10 +337,10 @@ TEST(SamovarBatched, TrainingResumedFromACheckpointHasTheSameBits) {
     // A state that does not fit (another width) is ignored: the run starts from the beginning.
     Config other = cfg;
     other.width = 8;
-    samovar_exp::Checkpoints wrong;
+    var::Checkpoints wrong;
     wrong.load = [&]() -> std::optional<nlohmann::json> { return saved[0]; };
-    const auto fresh = samovar_exp::train_model(other, hp, train, val, 7, [](double) {});
-    const auto ignored = samovar_exp::train_model(
+    const auto fresh = var::train_model(other, hp, train, val, 7, [](double) {});
+    const auto ignored = var::train_model(
         other, hp, train, val, 7, [](double) {}, &wrong);
     EXPECT_EQ(ignored.curve, fresh.curve);
   }

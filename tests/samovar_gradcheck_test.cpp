@@ -8,7 +8,7 @@
 #include "core/random_matrix.h"
 #include "core/rng.h"
 #include "models/samovar/samovar.h"
-#include "models/samovar/tolerances.h"
+#include "tests/tolerances.h"
 
 namespace attnlab::samovar {
 namespace {

@@ -4,7 +4,7 @@
 
 #include "core/rng.h"
 #include "models/samovar/linear_attention.h"
-#include "models/samovar/tolerances.h"
+#include "tests/tolerances.h"
 
 namespace attnlab::samovar {
 namespace {

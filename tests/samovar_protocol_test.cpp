@@ -7,10 +7,10 @@
 #include <cmath>
 
 #include "core/rng.h"
-#include "experiments/samovar/train.h"
+#include "experiments/var/training.h"
 #include "synth/var.h"
 
-namespace attnlab::samovar_exp {
+namespace attnlab::var {
 namespace {
 
 constexpr std::uint64_t kSeed = 20250211;
@@ -89,4 +89,4 @@ TEST(SamovarProtocol, AlignedStackIsLinearInObservationsWithFrozenQueriesAndValu
 }
 
 }  // namespace
-}  // namespace attnlab::samovar_exp
+}  // namespace attnlab::var

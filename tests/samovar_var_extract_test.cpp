@@ -10,7 +10,7 @@
 #include "experiments/registry.h"
 #include "models/samovar/linear_attention.h"
 
-namespace attnlab::varx {
+namespace attnlab::var_extract {
 namespace {
 
 TEST(SamovarVarExtract, PathCountClosedForm) {
@@ -84,4 +84,4 @@ TEST(SamovarTraining, BitwiseIdenticalForOneAndTwoThreads) {
 }
 
 }  // namespace
-}  // namespace attnlab::varx
+}  // namespace attnlab::var_extract

@@ -7,7 +7,7 @@
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "synth/regression.h"
-#include "synth/tolerances.h"
+#include "tests/tolerances.h"
 
 namespace attnlab {
 namespace {
@@ -44,7 +44,7 @@ TEST(SynthRegression, QueryIsNoiseFreeAndContextNoiseHasDrawnStd) {
   for (Eigen::Index j = 0; j < B; ++j) {
     const auto Z = b.tokens.middleCols(j * L, L);
     EXPECT_EQ(Z(d, spec.n), 0.0) << "query label slot must be 0";
-    EXPECT_NEAR(b.target(j), b.w.col(j).dot(Z.col(spec.n).head(d)), synth_tol::kExact);
+    EXPECT_NEAR(b.target(j), b.w.col(j).dot(Z.col(spec.n).head(d)), tol::kExactDouble);
     EXPECT_GE(b.sigma(j), 0.0);
     EXPECT_LT(b.sigma(j), 2.0);
     for (int i = 0; i < spec.n; ++i) {
@@ -55,8 +55,7 @@ TEST(SynthRegression, QueryIsNoiseFreeAndContextNoiseHasDrawnStd) {
   }
   // (r/sigma)^2 ~ chi^2_1: mean 1, variance 2
   const double mean = sum_z2 / static_cast<double>(count);
-  EXPECT_LE(std::abs(mean - 1.0) / std::sqrt(2.0 / static_cast<double>(count)),
-            synth_tol::kMaxAbsZ);
+  EXPECT_LE(std::abs(mean - 1.0) / std::sqrt(2.0 / static_cast<double>(count)), tol::kMaxAbsZ);
 }
 
 TEST(SynthRegression, MomentsMatchClosedFormsForBothNoiseLaws) {
@@ -80,10 +79,10 @@ TEST(SynthRegression, MomentsMatchClosedFormsForBothNoiseLaws) {
       return (m - truth) / std::sqrt((f - m).square().sum() / (B - 1.0) / static_cast<double>(B));
     };
     const double law = spec.law == NoiseLaw::Uniform ? 0 : 1;
-    EXPECT_LE(std::abs(z(y2, regression_context_y2(spec))), synth_tol::kMaxAbsZ) << "law " << law;
-    EXPECT_LE(std::abs(z(yq2, regression_query_y2(spec))), synth_tol::kMaxAbsZ) << "law " << law;
-    EXPECT_LE(std::abs(z(s2, regression_mean_sigma2(spec))), synth_tol::kMaxAbsZ) << "law " << law;
-    EXPECT_LE(std::abs(z(w2, static_cast<double>(d))), synth_tol::kMaxAbsZ) << "law " << law;
+    EXPECT_LE(std::abs(z(y2, regression_context_y2(spec))), tol::kMaxAbsZ) << "law " << law;
+    EXPECT_LE(std::abs(z(yq2, regression_query_y2(spec))), tol::kMaxAbsZ) << "law " << law;
+    EXPECT_LE(std::abs(z(s2, regression_mean_sigma2(spec))), tol::kMaxAbsZ) << "law " << law;
+    EXPECT_LE(std::abs(z(w2, static_cast<double>(d))), tol::kMaxAbsZ) << "law " << law;
   }
   EXPECT_NEAR(regression_mean_sigma2(set), 5.0, 1e-15);
   EXPECT_NEAR(regression_mean_sigma2(uniform_spec(3.0)), 3.0, 1e-15);
@@ -110,7 +109,7 @@ TEST(SynthRegression, SigmaMaxZeroIsNoiseFree) {
   for (Eigen::Index j = 0; j < 50; ++j) {
     const auto Z = b.tokens.middleCols(j * 13, 13);
     for (int i = 0; i < spec.n; ++i)
-      EXPECT_NEAR(Z(5, i), b.w.col(j).dot(Z.col(i).head(5)), synth_tol::kExact);
+      EXPECT_NEAR(Z(5, i), b.w.col(j).dot(Z.col(i).head(5)), tol::kExactDouble);
   }
 }
 

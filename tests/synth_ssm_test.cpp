@@ -9,7 +9,7 @@
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "synth/ssm.h"
-#include "synth/tolerances.h"
+#include "tests/tolerances.h"
 
 namespace attnlab {
 namespace {
@@ -29,9 +29,9 @@ TEST(SynthSsm, VariantBSatisfiesProperties1And2AndSumToOne) {
   for (int d : {3, 4, 8, 17})
     for (double g : {0.0, 0.3, 0.5, 0.9}) {
       const Eigen::VectorXd c = ssm_c(spec_of(SsmVariant::B, d, g));
-      EXPECT_NEAR(c.norm(), 1.0, synth_tol::kExact) << "d " << d << " gamma " << g;
-      EXPECT_NEAR(c.sum(), 1.0, synth_tol::kExact);
-      EXPECT_NEAR(c(d - 1), g, synth_tol::kExact);
+      EXPECT_NEAR(c.norm(), 1.0, tol::kExactDouble) << "d " << d << " gamma " << g;
+      EXPECT_NEAR(c.sum(), 1.0, tol::kExactDouble);
+      EXPECT_NEAR(c(d - 1), g, tol::kExactDouble);
     }
   // d = 2 has no zero-sum direction: |c| = 1 is infeasible there (spec §1.5 says d >= 2)
   EXPECT_THROW(ssm_c(spec_of(SsmVariant::B, 2)), InputError);
@@ -41,10 +41,10 @@ TEST(SynthSsm, VariantBSatisfiesProperties1And2AndSumToOne) {
 TEST(SynthSsm, VariantAIsProperty3Literal) {
   const int d = 8;
   const Eigen::VectorXd c = ssm_c(spec_of(SsmVariant::A, d));
-  EXPECT_NEAR(c(d - 1), 7.0 / 8.0, synth_tol::kExact);
-  EXPECT_NEAR(c(0), 1.0 / 56.0, synth_tol::kExact);
-  EXPECT_NEAR(c.sum(), 1.0, synth_tol::kExact);
-  EXPECT_NEAR(c.squaredNorm(), 49.0 / 64.0 + 1.0 / (64.0 * 7.0), synth_tol::kExact);
+  EXPECT_NEAR(c(d - 1), 7.0 / 8.0, tol::kExactDouble);
+  EXPECT_NEAR(c(0), 1.0 / 56.0, tol::kExactDouble);
+  EXPECT_NEAR(c.sum(), 1.0, tol::kExactDouble);
+  EXPECT_NEAR(c.squaredNorm(), 49.0 / 64.0 + 1.0 / (64.0 * 7.0), tol::kExactDouble);
 }
 
 TEST(SynthSsm, RealisationReproducesClosedFormAndFeatures) {
@@ -52,17 +52,17 @@ TEST(SynthSsm, RealisationReproducesClosedFormAndFeatures) {
     const Eigen::VectorXd c = ssm_c(spec_of(v));
     const SsmRealisation ssm = ssm_realisation(c);
     const Eigen::MatrixXd P = ssm_features(ssm);  // (8, 9)
-    EXPECT_TRUE(P.leftCols(8).isApprox(Eigen::MatrixXd::Identity(8, 8), synth_tol::kExact));
-    EXPECT_LE((P.col(8) - c).cwiseAbs().maxCoeff(), synth_tol::kExact);
+    EXPECT_TRUE(P.leftCols(8).isApprox(Eigen::MatrixXd::Identity(8, 8), tol::kExactDouble));
+    EXPECT_LE((P.col(8) - c).cwiseAbs().maxCoeff(), tol::kExactDouble);
     Rng rng = make_stream(kSeed, "test.ssm.h");
     for (int r = 0; r < 100; ++r) {
       Eigen::VectorXd h(8);
       for (int k = 0; k < 8; ++k) h(k) = normal(rng);
       const Eigen::VectorXd run = ssm_run(ssm, h), closed = ssm_closed_form(c, h);
-      EXPECT_LE((run - closed).cwiseAbs().maxCoeff(), synth_tol::kExact)
+      EXPECT_LE((run - closed).cwiseAbs().maxCoeff(), tol::kExactDouble)
           << "variant " << to_string(v);
       // u_k = <P_k, h_1> (Claim 4.2)
-      EXPECT_LE((P.transpose() * h - closed).cwiseAbs().maxCoeff(), synth_tol::kExact);
+      EXPECT_LE((P.transpose() * h - closed).cwiseAbs().maxCoeff(), tol::kExactDouble);
     }
   }
 }
@@ -93,10 +93,10 @@ TEST(SynthSsm, OodRowsAreSignInconsistentAndMatchClosedForms) {
     const double N = static_cast<double>(b.tries.sum());
     const double p = ssm_ood_acceptance(c);
     const double z_acc = (static_cast<double>(n) / N - p) / std::sqrt(p * (1 - p) / N);
-    EXPECT_LE(std::abs(z_acc), synth_tol::kMaxAbsZ) << to_string(v);
+    EXPECT_LE(std::abs(z_acc), tol::kMaxAbsZ) << to_string(v);
     const Eigen::ArrayXd y2 = b.y.array().square();
     const double se = std::sqrt((y2 - y2.mean()).square().sum() / (n - 1.0) / n);
-    EXPECT_LE(std::abs(y2.mean() - ssm_ood_expected_y2(c, spec.sigma)) / se, synth_tol::kMaxAbsZ)
+    EXPECT_LE(std::abs(y2.mean() - ssm_ood_expected_y2(c, spec.sigma)) / se, tol::kMaxAbsZ)
         << to_string(v);
     // noise is added after the rejection: x - u has std sigma
     const double noise_sd = std::sqrt((b.X - b.U.leftCols(8)).squaredNorm() / (8.0 * n));
@@ -111,7 +111,7 @@ TEST(SynthSsm, IdCrossMomentIsGamma) {
   EXPECT_EQ(b.tries.maxCoeff(), 1);
   const Eigen::ArrayXd f = b.X.col(7).array() * b.y.array();
   const double se = std::sqrt((f - f.mean()).square().sum() / (n - 1.0) / n);
-  EXPECT_LE(std::abs(f.mean() - 0.5) / se, synth_tol::kMaxAbsZ);
+  EXPECT_LE(std::abs(f.mean() - 0.5) / se, tol::kMaxAbsZ);
 }
 
 TEST(SynthSsm, BatchIsThreadCountIndependentAndSplittable) {

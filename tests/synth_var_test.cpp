@@ -7,8 +7,8 @@
 #include "analysis/var_stats.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
-#include "synth/tolerances.h"
 #include "synth/var.h"
+#include "tests/tolerances.h"
 
 namespace attnlab {
 namespace {
@@ -41,10 +41,10 @@ TEST(SynthVar, RescaleBoundsSpectralRadiusAndHitsBoundExactlyWhenFired) {
     Rng rng = make_stream(kSeed, "test.var", i);
     const VarProcess p = draw_var_process(spec, rng);
     const double r = var_spectral_radius(p.A);
-    EXPECT_LE(r, spec.radius_bound + synth_tol::kRadiusSlack) << "seed " << kSeed << " i " << i;
+    EXPECT_LE(r, spec.radius_bound + tol::kRadiusSlack) << "seed " << kSeed << " i " << i;
     if (p.rescaled) {
       ++fired;
-      EXPECT_NEAR(r, spec.radius_bound, synth_tol::kRadiusSlack) << "i " << i;
+      EXPECT_NEAR(r, spec.radius_bound, tol::kRadiusSlack) << "i " << i;
     }
   }
   EXPECT_GT(fired, 100) << "the test should exercise the rescaling path";
@@ -127,7 +127,7 @@ TEST(SynthVar, SimulatedAutocovariancesMatchLyapunovSolution) {
     const Eigen::MatrixXd var = (sum2[hh] / reps - mean.cwiseAbs2()) * (reps / (reps - 1.0));
     const Eigen::MatrixXd se = (var / reps).cwiseSqrt();
     const Eigen::MatrixXd z = (mean - theory[hh]).cwiseQuotient(se);
-    EXPECT_LE(z.cwiseAbs().maxCoeff(), synth_tol::kMaxAbsZ) << "lag " << h << " seed " << kSeed;
+    EXPECT_LE(z.cwiseAbs().maxCoeff(), tol::kMaxAbsZ) << "lag " << h << " seed " << kSeed;
   }
 }
 

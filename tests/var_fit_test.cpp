@@ -9,7 +9,7 @@
 #include "analysis/var_stats.h"
 #include "core/error.h"
 #include "core/rng.h"
-#include "synth/tolerances.h"
+#include "tests/tolerances.h"
 
 namespace attnlab {
 namespace {
@@ -76,9 +76,9 @@ TEST(VarFit, QrFitAgreesWithNormalEquationsReference) {
         EXPECT_LE((a.A[static_cast<std::size_t>(j)] - b.A[static_cast<std::size_t>(j)])
                       .cwiseAbs()
                       .maxCoeff(),
-                  synth_tol::kSolverAgreement);
-      EXPECT_LE((a.noise_cov - b.noise_cov).cwiseAbs().maxCoeff(), synth_tol::kSolverAgreement);
-      EXPECT_LE((a.c - b.c).cwiseAbs().maxCoeff(), synth_tol::kSolverAgreement);
+                  tol::kSolverAgreement);
+      EXPECT_LE((a.noise_cov - b.noise_cov).cwiseAbs().maxCoeff(), tol::kSolverAgreement);
+      EXPECT_LE((a.c - b.c).cwiseAbs().maxCoeff(), tol::kSolverAgreement);
     }
 }
 
@@ -115,7 +115,7 @@ TEST(VarStats, LyapunovDoublingAgreesWithKroneckerReference) {
   Q.topLeftCorner(2, 2) << 1.0, 0.3, 0.3, 2.0;
   const Eigen::MatrixXd X = solve_discrete_lyapunov(F, Q);
   const Eigen::MatrixXd R = solve_discrete_lyapunov_reference(F, Q);
-  EXPECT_LE((X - R).cwiseAbs().maxCoeff(), synth_tol::kSolverAgreement * R.cwiseAbs().maxCoeff());
+  EXPECT_LE((X - R).cwiseAbs().maxCoeff(), tol::kSolverAgreement * R.cwiseAbs().maxCoeff());
   EXPECT_LE((X - F * X * F.transpose() - Q).cwiseAbs().maxCoeff(), 1e-12);
   Eigen::MatrixXd unstable = F * 10.0;
   EXPECT_THROW(solve_discrete_lyapunov(unstable, Q), InputError);

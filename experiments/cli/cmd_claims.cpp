@@ -1,5 +1,8 @@
 // `attnlab list`, `attnlab run`, `attnlab verify`.
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -15,6 +18,8 @@
 
 namespace attnlab {
 namespace {
+
+namespace fs = std::filesystem;
 
 struct RunArgs {
   std::vector<std::string> claims;
@@ -66,6 +71,32 @@ std::string mismatch(const ClaimResult& r) {
   return out;
 }
 
+// Before a verify: how many claims, which profile, and roughly how long, from the wall times of
+// the last results of the same claims and profile under --out (when there are any).
+void announce(const std::vector<Claim>& claims, const RunArgs& a) {
+  double seconds = 0;
+  std::size_t known = 0;
+  for (const auto& c : claims) {
+    const fs::path file = fs::path(a.out) / a.profile / c.id / "result.json";
+    try {
+      if (!fs::exists(file)) continue;
+      seconds += read_json_file(file).at("seconds").get<double>();
+      ++known;
+    } catch (const std::exception&) {  // an unreadable old result only loses the estimate
+    }
+  }
+  std::string estimate = "no earlier run under " + a.out + " to estimate the time from";
+  if (known > 0) {
+    std::ostringstream m;
+    m << "about " << std::max(1L, std::lround(seconds / 60)) << " min (the last run of " << known
+      << " of them";
+    if (known < claims.size()) m << "; " << claims.size() - known << " not timed yet";
+    estimate = m.str() + ")";
+  }
+  std::fprintf(stderr, "verify: %zu claims, profile %s, %s\n", claims.size(), a.profile.c_str(),
+               estimate.c_str());
+}
+
 // Runs the selected claims; prints one line per claim, or a table (verify). Returns results.
 std::vector<ClaimResult> run_selected(const RunArgs& a, bool table) {
   if (a.threads > 0) set_num_threads(a.threads);
@@ -84,6 +115,7 @@ std::vector<ClaimResult> run_selected(const RunArgs& a, bool table) {
   }
   std::vector<ClaimResult> results;
   if (table) {
+    announce(claims, a);
     std::printf("%-40s %-12s %-12s %-44s %8s\n", "claim", "verdict", "expected", "headline metric",
                 "seconds");
   }

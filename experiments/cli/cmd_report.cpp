@@ -16,6 +16,7 @@ void add_report_command(CLI::App& app) {
     std::string results = "results";
     std::string python = "/usr/bin/python3";
     bool readme = true;
+    bool force = false;
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand(
@@ -23,6 +24,8 @@ void add_report_command(CLI::App& app) {
   cmd->add_option("--results", a->results, "results folder to read and write");
   cmd->add_option("--python", a->python, "a Python 3 with matplotlib and numpy");
   cmd->add_flag("!--no-readme", a->readme, "do not update the claims table in README.md");
+  cmd->add_flag("--force", a->force,
+                "redraw every figure (by default only those whose result or plot code changed)");
   cmd->callback([a] {
     namespace fs = std::filesystem;
     const fs::path script = fs::path(ATTNLAB_SOURCE_DIR) / "analysis" / "plots" / "report.py";
@@ -35,6 +38,7 @@ void add_report_command(CLI::App& app) {
                        "' not found: install python3-matplotlib and python3-numpy (Debian)");
     }
     std::vector<std::string> args = {a->python, script.string(), "--results", a->results};
+    if (a->force) args.push_back("--force");
     if (a->readme) {
       args.push_back("--readme");
       args.push_back((fs::path(ATTNLAB_SOURCE_DIR) / "README.md").string());

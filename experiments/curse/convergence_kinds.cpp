@@ -179,10 +179,14 @@ Outcome run_kernel(const RunContext& ctx) {
   nlohmann::json spectra = nlohmann::json::array();
   const double variants = static_cast<double>(P.strings("variants").size());
   double variants_done = 0;
+  // First half of the bar: per variant, each n's spectra and then the training (one share each).
+  const double shares = static_cast<double>(P.ints("ns").size()) + 1;
   for (const auto& v : P.strings("variants")) {
-    ctx.progress(0.5 * variants_done++ / variants, v + ": double spectra and training");
     const SsmSpec spec = spec_of(P, v, P.i32("d"));
+    double share = 0;
     for (auto n : P.ints("ns")) {
+      ctx.progress(0.5 * (variants_done + share++ / shares) / variants,
+                   v + ": double spectra n=" + std::to_string(n));
       std::vector<double> ratios, ranks;
       for (int k = 0; k < P.i32("seeds"); ++k) {
         const std::uint64_t seed =
@@ -216,12 +220,14 @@ Outcome run_kernel(const RunContext& ctx) {
     c.n_test = 100;
     c.checkpoints = {ctx.scaled(P.i32("steps"))};
     c.ntk = false;
+    ctx.progress(0.5 * (variants_done + share / shares) / variants, v + ": training");
     for (int k = 0; k < P.i32("seeds_train"); ++k) {
       c.seed = stream_seed(ctx.seed, "replicate", static_cast<std::uint64_t>(k));
       const RunRecord r = run_attention(c);
       out.metric("train_loss_ratio_" + v + "_s" + std::to_string(k), r.last().train_loss_ratio);
       loss_min = std::min(loss_min, r.last().train_loss_ratio);
     }
+    variants_done += 1;
   }
   // Extended precision: the smallest ratio over variants, n and seeds decides.
   SpectrumBounds worst_ext, worst_dbl;

@@ -6,12 +6,13 @@
 
 namespace attnlab::curse {
 
-std::vector<ExperimentKind> attention_experiments();    // E3, E4, E5, E8 (attention_kinds.cpp)
-std::vector<ExperimentKind> linear_experiments();       // E2 (linear_kinds.cpp)
-std::vector<ExperimentKind> softmax_experiments();      // E6 (softmax_kinds.cpp)
-std::vector<ExperimentKind> convergence_experiments();  // E7 (convergence_kinds.cpp)
-std::vector<ExperimentKind> sec71_experiments();        // E9 (sec71_kinds.cpp)
-std::vector<ExperimentKind> remedy_experiments();       // E3b (remedy_kinds.cpp)
-std::vector<ExperimentKind> e10_experiments();          // E10 remedy toys (e10_kinds.cpp)
+std::vector<ExperimentKind> generator_experiments();        // E1 (generator_kinds.cpp)
+std::vector<ExperimentKind> attention_experiments();        // E3, E4, E5, E8 (attention_kinds.cpp)
+std::vector<ExperimentKind> linear_experiments();           // E2 (linear_kinds.cpp)
+std::vector<ExperimentKind> softmax_experiments();          // E6 (softmax_kinds.cpp)
+std::vector<ExperimentKind> convergence_experiments();      // E7 (convergence_kinds.cpp)
+std::vector<ExperimentKind> sec71_experiments();            // E9 (sec71_kinds.cpp)
+std::vector<ExperimentKind> no_good_weights_experiments();  // E3b (no_good_weights_kinds.cpp)
+std::vector<ExperimentKind> remedy_experiments();           // E10 remedy toys (remedy_kinds.cpp)
 
 }  // namespace attnlab::curse

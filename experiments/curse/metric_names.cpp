@@ -7,6 +7,13 @@ namespace attnlab {
 
 const std::map<std::string, KindDeclaration>& curse_declarations() {
   static const std::map<std::string, KindDeclaration> table = {
+      {"synth_curse_generator",
+       {{"*.acceptance_abs_z", "*.acceptance_closed_form", "*.acceptance_rate",
+         "*.core_bg_orth_err", "*.gamma_err", "*.id_xd_y", "*.id_xd_y_abs_z",
+         "*.linear_solution_ood_risk", "*.linear_solution_risk_closed_form", "*.ood_max_ud_ud*",
+         "*.ood_y*", "*.ood_y*_closed_form", "*.ood_y*_rel_err", "*.ood_y*_rel_se", "*.p_last_norm",
+         "*.property*_err", "*.ssm_max_abs_err", "*.sum_to_one_err", "*.unit_norm_err"},
+        /*trained=*/false}},
       {"curse_e10_remedies",
        {{"R_attn_adam_*",
          "R_attn_gd_*",

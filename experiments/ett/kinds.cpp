@@ -14,7 +14,7 @@
 #include "experiments/registry.h"
 #include "synth/ett.h"
 
-namespace attnlab::ett_exp {
+namespace attnlab::ett {
 
 namespace {
 
@@ -67,7 +67,7 @@ std::vector<ParamSpec> schema() {
       p_int("width", 8, 512).optional(64).describe("D (authors: 64 for the 7 ETT channels)"),
       p_int("heads", 1, 64).optional(8),
       p_int("layers", 1, 8).optional(3).describe("MLP blocks and attention layers, each"),
-      samovar_exp::precision_param(),
+      var::precision_param(),
   };
 }
 
@@ -98,7 +98,7 @@ Outcome run(const RunContext& ctx) {
   EttRecipe recipe;
   recipe.epochs = ctx.scaled(prm.i32("epochs"));
   recipe.patience = prm.i32("patience");
-  recipe.precision = samovar_exp::parse_precision(prm.s("precision"));
+  recipe.precision = var::parse_precision(prm.s("precision"));
   Outcome out;
   nlohmann::json rows = nlohmann::json::array();
   // A trained model's scores, kept in the cell store with everything it was trained from, so
@@ -193,7 +193,7 @@ Outcome run(const RunContext& ctx) {
               name + " H=" + std::to_string(H) + " " + m + " seed " + std::to_string(k);
           const std::uint64_t seed =
               stream_seed(ctx.seed, "ett." + m, static_cast<std::uint64_t>(k));
-          const nlohmann::json config = {{"trainer_revision", samovar_exp::kTrainerRevision},
+          const nlohmann::json config = {{"trainer_revision", var::kTrainerRevision},
                                          {"model", m},
                                          {"dataset", name},
                                          {"horizon", H},
@@ -235,7 +235,7 @@ Outcome run(const RunContext& ctx) {
 
 }  // namespace
 
-}  // namespace attnlab::ett_exp
+}  // namespace attnlab::ett
 
 namespace attnlab {
 
@@ -245,7 +245,7 @@ std::vector<ExperimentKind> ett_experiments() {
       "SAMoVAR, LinTrans and FixedVAR (the authors' real-data recipe) beside Repeat, the "
       "residual linear model (least squares), NLinear and DLinear (their published recipe) on "
       "ETTh1/ETTh2: test MSE and MAE on standardised data per dataset, horizon and model",
-      ett_exp::schema(), ett_exp::run, ett_exp::constraints());
+      ett::schema(), ett::run, ett::constraints());
   // One plan unit per dataset, horizon and attention model (every seed of it, and the linear
   // baselines of that dataset and horizon); units keep their trained models' scores as cells.
   k.split_over = {"datasets", "horizons", "models"};

@@ -7,7 +7,7 @@
 #include "core/error.h"
 #include "core/rng.h"
 
-namespace attnlab::ett_exp {
+namespace attnlab::ett {
 
 LtsfRecipe published_recipe(const std::string& dataset) {
   LtsfRecipe r;
@@ -93,4 +93,4 @@ LtsfTrained train_ltsf(ltsf::Kind kind, const WindowSet& train, const WindowSet&
   return out;
 }
 
-}  // namespace attnlab::ett_exp
+}  // namespace attnlab::ett

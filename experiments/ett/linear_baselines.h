@@ -15,7 +15,7 @@
 #include "analysis/forecast_baselines.h"
 #include "models/baselines/ltsf_linear.h"
 
-namespace attnlab::ett_exp {
+namespace attnlab::ett {
 
 struct LtsfRecipe {
   double lr = 0.005;  // etth1.sh: 0.005; etth2.sh: 0.05
@@ -36,4 +36,4 @@ LtsfTrained train_ltsf(ltsf::Kind kind, const WindowSet& train, const WindowSet&
 
 Forecaster forecaster(const ltsf::Params& p);
 
-}  // namespace attnlab::ett_exp
+}  // namespace attnlab::ett

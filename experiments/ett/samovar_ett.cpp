@@ -11,10 +11,10 @@
 #include "core/thread_pool.h"
 #include "models/samovar/batched.h"
 
-namespace attnlab::ett_exp {
+namespace attnlab::ett {
 
 namespace sv = samovar;
-using samovar_exp::Example;
+using var::Example;
 
 EttModel ett_model(const std::string& model, int channels, int lookback, int horizon,
                    const EttSizes& sizes) {
@@ -30,8 +30,8 @@ EttModel ett_model(const std::string& model, int channels, int lookback, int hor
   m.cfg.heads = sizes.heads;
   m.cfg.mlp_layers = m.cfg.attn_layers = sizes.layers;
   m.cfg.dropout = 0.1;
-  samovar_exp::Hyper hp;
-  samovar_exp::configure_model(model, m.cfg, hp);
+  var::Hyper hp;
+  var::configure_model(model, m.cfg, hp);
   m.aux_weight = hp.aux_weight;
   return m;
 }
@@ -93,7 +93,7 @@ EttTrained train_ett(const EttModel& model, const EttRecipe& recipe, const Windo
   const std::size_t B = static_cast<std::size_t>(recipe.batch);
   const std::size_t n_train = static_cast<std::size_t>(train.count);
   const std::size_t batches = (n_train + B - 1) / B;  // the last, partial one kept (as the authors)
-  samovar_exp::Hyper hp;
+  var::Hyper hp;
   hp.batch = recipe.batch;
   hp.epochs = recipe.epochs;
   hp.lr = recipe.lr;
@@ -101,7 +101,7 @@ EttTrained train_ett(const EttModel& model, const EttRecipe& recipe, const Windo
   hp.channel_drop = recipe.channel_drop;
   hp.precision = recipe.precision;
   hp.clip_norm = recipe.clip_norm;
-  samovar_exp::Stepper st = samovar_exp::make_stepper(cfg, hp, seed);
+  var::Stepper st = var::make_stepper(cfg, hp, seed);
   Schedule sched;  // OneCycleLR over (epochs + 1) x batches steps, as the authors' code
   sched.kind = Schedule::Kind::OneCycleLinear;
   sched.base_lr = recipe.lr;
@@ -129,8 +129,7 @@ EttTrained train_ett(const EttModel& model, const EttRecipe& recipe, const Windo
     for (std::size_t b = 0; b < batches; ++b) {
       const std::size_t n = std::min(B, n_train - b * B);
       for (std::size_t i = 0; i < n; ++i) fill(train, static_cast<int>(ids[b * B + i]), batch[i]);
-      const double loss =
-          samovar_exp::train_step(st, opt, batch, in_order, 0, sched.lr(st.step), n);
+      const double loss = var::train_step(st, opt, batch, in_order, 0, sched.lr(st.step), n);
       if (!std::isfinite(loss))
         throw NumericError("ETT training: the loss is not finite at step " +
                            std::to_string(st.step) + " (epoch " + std::to_string(epoch) + ")");
@@ -151,4 +150,4 @@ EttTrained train_ett(const EttModel& model, const EttRecipe& recipe, const Windo
   return out;
 }
 
-}  // namespace attnlab::ett_exp
+}  // namespace attnlab::ett

@@ -14,10 +14,10 @@
 #include <vector>
 
 #include "analysis/forecast_baselines.h"
-#include "experiments/samovar/train.h"
+#include "experiments/var/training.h"
 #include "models/samovar/samovar.h"
 
-namespace attnlab::ett_exp {
+namespace attnlab::ett {
 
 struct EttRecipe {
   int epochs = 100;   // at most
@@ -27,7 +27,7 @@ struct EttRecipe {
   double pct_start = 0.05, div_factor = 10, final_div_factor = 1e4;
   double clip_norm = 1.0;
   bool channel_drop = true;
-  samovar_exp::Precision precision = samovar_exp::Precision::Float64;
+  var::Precision precision = var::Precision::Float64;
 };
 
 struct EttTrained {
@@ -44,7 +44,7 @@ struct EttSizes {
 };
 
 // A model as trained: its configuration and the weight of its auxiliary next-patch loss, both
-// from samovar_exp::configure_model (FixedVAR: one head, no auxiliary loss).
+// from var::configure_model (FixedVAR: one head, no auxiliary loss).
 struct EttModel {
   samovar::Config cfg;
   double aux_weight = 1.0;
@@ -65,4 +65,4 @@ EttTrained train_ett(const EttModel& model, const EttRecipe& recipe, const Windo
 ForecastErrors score_model(const samovar::Params& p, const samovar::Config& cfg,
                            const WindowSet& w);
 
-}  // namespace attnlab::ett_exp
+}  // namespace attnlab::ett

@@ -7,7 +7,7 @@
 #include "analysis/stats.h"
 #include "core/rng.h"
 #include "experiments/icl/common.h"
-#include "experiments/icl/train_model.h"
+#include "experiments/icl/training.h"
 #include "models/icl/diag.h"
 #include "models/icl/full.h"
 #include "models/icl/implicit.h"

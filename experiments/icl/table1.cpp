@@ -6,9 +6,10 @@
 // a kept run is reused only when its configuration matches, and scoring is recomputed from the
 // weights, so a resumed sweep gives the same bits as an uninterrupted one.
 //
-// Metrics: the cell values, #14 (Table 1 reproduced within the spec's tolerance) over the cells
-// that ran, and the statements #15-#29 derived from the table, each only when every cell it
-// needs is present (otherwise the outcome is marked incomplete).
+// Metrics: the cell values and the ridge baselines; then #14 (Table 1 reproduced within the
+// claim file's tolerance) over the cells that ran and the statements #15-#29 derived from the
+// table (table1_statements.h), each only when every cell it needs is present (otherwise the
+// outcome is marked incomplete).
 #include "experiments/icl/table1.h"
 
 #include <algorithm>
@@ -21,20 +22,13 @@
 #include "core/rng.h"
 #include "experiments/icl/baselines.h"
 #include "experiments/icl/common.h"
-#include "experiments/icl/train_model.h"
+#include "experiments/icl/table1_statements.h"
+#include "experiments/icl/training.h"
 
 namespace attnlab::icl {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-std::string row_name(const std::string& model, int L) {
-  return (model == "gdpp" ? "GD++" : model == "diag" ? "DIAG" : "FULL") + std::to_string(L);
-}
-
-std::string cell_key(const std::string& model, int L, const std::string& column) {
-  return model + std::to_string(L) + "_" + column;
-}
 
 // Random streams are indexed by the column's place in the paper's table, not in the run's
 // list, so a cell gets the same data whichever subset of the table a run covers.
@@ -104,290 +98,6 @@ std::optional<TrainedModel> model_from_json(const TrainSpec& spec, const nlohman
   return m;
 }
 
-// Share of the squared Frobenius norm on the diagonal, minimum over the (D, D) blocks of v.
-double min_diagonal_energy(const std::vector<double>& v, int D) {
-  const auto block = static_cast<std::size_t>(D) * static_cast<std::size_t>(D);
-  double worst = kInf;
-  for (std::size_t off = 0; off + block <= v.size(); off += block) {
-    double diag = 0, all = 0;
-    for (int c = 0; c < D; ++c)
-      for (int r = 0; r < D; ++r) {
-        const double x = v[off + static_cast<std::size_t>(c * D + r)];
-        all += x * x;
-        if (r == c) diag += x * x;
-      }
-    worst = std::min(worst, all > 0 ? diag / all : 0.0);
-  }
-  return worst;
-}
-
-// The cells and baselines of one run, and lookups that say when something is missing.
-struct Table {
-  std::map<std::string, nlohmann::json> cells;      // cell_key -> cell
-  std::map<std::string, RidgeBaselines> baselines;  // column -> baselines
-  std::vector<double> profile_sigmas;
-
-  const nlohmann::json* cell(const std::string& m, int L, const std::string& c) const {
-    const auto it = cells.find(cell_key(m, L, c));
-    return it == cells.end() ? nullptr : &it->second;
-  }
-  std::optional<double> adj(const std::string& m, int L, const std::string& c) const {
-    const auto* x = cell(m, L, c);
-    if (!x) return std::nullopt;
-    return x->at("adjusted").get<double>();
-  }
-  std::optional<double> base(const std::string& c, const std::string& which) const {
-    const auto it = baselines.find(c);
-    if (it == baselines.end()) return std::nullopt;
-    const auto& b = it->second;
-    return which == "constrr" ? b.constrr.mean : which == "adarr" ? b.adarr.mean : b.tunedrr.mean;
-  }
-  // The per-variance profile value of a cell at sigma (field "profile"), or its standard error
-  // over the profile's sequences ("profile_se"; absent in cells kept before it was recorded).
-  std::optional<double> profile(const std::string& m, int L, const std::string& c, double sigma,
-                                const char* field = "profile") const {
-    const auto* x = cell(m, L, c);
-    if (!x || !x->contains(field)) return std::nullopt;
-    for (std::size_t k = 0; k < profile_sigmas.size(); ++k)
-      if (std::abs(profile_sigmas[k] - sigma) < 1e-12) return x->at(field)[k].get<double>();
-    return std::nullopt;
-  }
-};
-
-// Folds values into a max (or min); stays empty as soon as one input is missing.
-class Fold {
- public:
-  explicit Fold(bool take_max = true) : max_(take_max) {}
-  void add(std::optional<double> v) {
-    if (!v) {
-      missing_ = true;
-      return;
-    }
-    if (!value_ || (max_ ? *v > *value_ : *v < *value_)) value_ = v;
-  }
-  std::optional<double> get() const { return missing_ ? std::nullopt : value_; }
-
- private:
-  bool max_;
-  bool missing_ = false;
-  std::optional<double> value_;
-};
-
-std::optional<double> minus(std::optional<double> a, std::optional<double> b) {
-  if (!a || !b) return std::nullopt;
-  return *a - *b;
-}
-
-const std::vector<std::string> kUniform1to7 = {"u1", "u2", "u3", "u4", "u5", "u6", "u7"};
-const std::vector<std::string> kLinear = {"diag", "full"};
-const std::vector<std::string> kModels = {"gdpp", "diag", "full"};
-
-// #15-#29 (spec §7.4), each recorded only when every cell it needs ran.
-void derived_metrics(const Table& t, Outcome& o) {
-  auto put = [&](const std::string& name, std::optional<double> v) {
-    if (v) o.metric(name, *v);
-  };
-  {  // #15: |DIAG - FULL| for L >= 2, sigma_max >= 1
-    Fold f;
-    for (int L = 2; L <= 7; ++L)
-      for (const auto& c : kUniform1to7) {
-        const auto g = minus(t.adj("diag", L, c), t.adj("full", L, c));
-        f.add(g ? std::optional<double>(std::abs(*g)) : std::nullopt);
-      }
-    put("diag_full_max_gap", f.get());
-  }
-  {  // #16: |GD++ - CONSTRR| for L >= 3, sigma_max >= 3 and the categorical columns
-    Fold f;
-    for (int L = 3; L <= 7; ++L)
-      for (const auto& c : {"u3", "u4", "u5", "u6", "u7", "c13", "c135"}) {
-        const auto g = minus(t.adj("gdpp", L, c), t.base(c, "constrr"));
-        f.add(g ? std::optional<double>(std::abs(*g)) : std::nullopt);
-      }
-    put("gdpp_constrr_max_gap", f.get());
-  }
-  {  // #17: GD++ stops improving after L = 3 when sigma_max >= 3
-    Fold f;
-    for (const auto& c : {"u3", "u4", "u5", "u6", "u7"})
-      for (int L = 4; L <= 7; ++L) {
-        const auto g = minus(t.adj("gdpp", L, c), t.adj("gdpp", 3, c));
-        f.add(g ? std::optional<double>(std::abs(*g)) : std::nullopt);
-      }
-    put("gdpp_plateau_max_change", f.get());
-  }
-  {  // #18 and #27a: FULL and DIAG improve with depth, every column
-    Fold f;
-    for (const auto& m : kLinear)
-      for (const auto& c : noise_names())
-        for (int L = 1; L <= 6; ++L) f.add(minus(t.adj(m, L + 1, c), t.adj(m, L, c)));
-    put("depth_max_rise", f.get());
-  }
-  {  // #19: four layers beat ADARR for sigma_max >= 4
-    Fold strict, at4;
-    for (const auto& m : kLinear) {
-      for (const auto& c : {"u5", "u6", "u7"})
-        strict.add(minus(t.adj(m, 4, c), t.base(c, "adarr")));
-      at4.add(minus(t.adj(m, 4, "u4"), t.base("u4", "adarr")));
-    }
-    put("lt4_minus_adarr_max_u567", strict.get());
-    put("lt4_minus_adarr_max_u4", at4.get());
-  }
-  {  // #20: five or more layers match TUNEDRR; seven layers beat it at sigma_max = 7
-    Fold f, at7;
-    for (const auto& m : kLinear) {
-      for (const auto& c : kUniform1to7)
-        for (int L = 5; L <= 7; ++L) f.add(minus(t.adj(m, L, c), t.base(c, "tunedrr")));
-      at7.add(minus(t.adj(m, 7, "u7"), t.base("u7", "tunedrr")));
-    }
-    put("lt5plus_minus_tunedrr_max", f.get());
-    put("lt7_minus_tunedrr_u7", at7.get());
-  }
-  {  // #21: the best LT is at least as good as every baseline for sigma_max >= 4
-    Fold worst;
-    for (const auto& c : {"u4", "u5", "u6", "u7"}) {
-      Fold best(false);
-      for (const auto& m : kModels)
-        for (int L = 1; L <= 7; ++L) best.add(t.adj(m, L, c));
-      const auto a = t.base(c, "adarr"), tu = t.base(c, "tunedrr");
-      worst.add(
-          minus(best.get(), a && tu ? std::optional<double>(std::min(*a, *tu)) : std::nullopt));
-    }
-    put("best_lt_minus_best_baseline_max", worst.get());
-  }
-  {  // #22: noise-free, second-order-like convergence
-    for (int L = 3; L <= 6; ++L) {
-      Fold f;
-      for (const auto& m : kModels) f.add(t.adj(m, L, "u0"));
-      put("u0_L" + std::to_string(L) + "_max", f.get());
-    }
-    Fold drop(false);
-    for (const auto& m : kModels)
-      for (int L = 3; L <= 5; ++L) {
-        const auto a = t.adj(m, L, "u0"), b = t.adj(m, L + 1, "u0");
-        drop.add(a && b ? std::optional<double>(std::log10(std::max(*a, 1e-300)) -
-                                                std::log10(std::max(*b, 1e-300)))
-                        : std::nullopt);
-      }
-    put("u0_min_log10_drop", drop.get());
-  }
-  {  // #23: on {1, 3} FULL beats DIAG in distribution, L = 3..7
-    std::optional<double> count = 0.0;
-    for (int L = 3; L <= 7 && count; ++L) {
-      const auto g = minus(t.adj("full", L, "c13"), t.adj("diag", L, "c13"));
-      if (!g)
-        count.reset();
-      else if (*g <= -0.004)
-        *count += 1;
-    }
-    put("c13_full_beats_diag_depths", count);
-  }
-  {  // #24: on {1, 3} DIAG extrapolates better than FULL (7 layers, sigma outside S)
-    std::optional<double> sum = 0.0;
-    for (double s : {0.0, 2.0, 4.0, 5.0, 6.0}) {
-      const auto g = minus(t.profile("diag", 7, "c13", s), t.profile("full", 7, "c13", s));
-      if (!g || !sum)
-        sum.reset();
-      else
-        *sum += *g / 5;
-    }
-    put("c13_extrapolation_diag_minus_full", sum);
-  }
-  {  // #25: 7-layer LTs beat TUNEDRR on categorical noise
-    put("full7_c13", t.adj("full", 7, "c13"));
-    put("full7_c135", t.adj("full", 7, "c135"));
-    Fold f;
-    for (const auto& c : {"c13", "c135"}) f.add(minus(t.adj("diag", 7, c), t.base(c, "tunedrr")));
-    put("diag7_minus_tunedrr_categorical_max", f.get());
-  }
-  {  // #26: 2-layer LTs model a single noise level (U-shaped per-variance profile at sigma_max 5)
-    // L3 - L2 per sigma with a 95% interval (independent evaluations of two cells on the same
-    // sequences; se combined as independent, which is conservative): one rare blow-up widens the
-    // interval instead of deciding the statement.
-    Fold arg_lo(false), arg_hi, edge(false), l3, l3_lo, l3_hi;
-    for (const auto& m : kLinear) {
-      std::vector<double> prof2;
-      bool have = !t.profile_sigmas.empty();
-      for (double s : t.profile_sigmas) {
-        const auto v = t.profile(m, 2, "u5", s);
-        if (!v)
-          have = false;
-        else
-          prof2.push_back(*v);
-      }
-      if (!have) {
-        arg_lo.add(std::nullopt);
-        continue;
-      }
-      const auto k =
-          static_cast<std::size_t>(std::min_element(prof2.begin(), prof2.end()) - prof2.begin());
-      arg_lo.add(t.profile_sigmas[k]);
-      arg_hi.add(t.profile_sigmas[k]);
-      const auto at0 = t.profile(m, 2, "u5", 0.0), at6 = t.profile(m, 2, "u5", 6.0);
-      edge.add(at0 && at6 ? std::optional<double>(std::min(*at0, *at6) / prof2[k]) : std::nullopt);
-      for (double s : t.profile_sigmas) {
-        if (s > 5) continue;
-        const auto diff = minus(t.profile(m, 3, "u5", s), t.profile(m, 2, "u5", s));
-        const auto se3 = t.profile(m, 3, "u5", s, "profile_se"),
-                   se2 = t.profile(m, 2, "u5", s, "profile_se");
-        l3.add(diff);
-        const auto half = diff && se3 && se2 ? std::optional<double>(1.96 * std::hypot(*se3, *se2))
-                                             : std::nullopt;
-        l3_lo.add(half ? std::optional<double>(*diff - *half) : std::nullopt);
-        l3_hi.add(half ? std::optional<double>(*diff + *half) : std::nullopt);
-      }
-    }
-    put("l2_profile_argmin_sigma_min", arg_lo.get());
-    put("l2_profile_argmin_sigma_max", arg_lo.get() ? arg_hi.get() : std::nullopt);
-    put("l2_profile_edge_ratio_min", arg_lo.get() ? edge.get() : std::nullopt);
-    if (arg_lo.get() && l3.get()) {
-      if (l3_lo.get() && l3_hi.get())
-        o.bounded("l3_minus_l2_profile_max", *l3.get(), *l3_lo.get(), *l3_hi.get());
-      else
-        o.metric("l3_minus_l2_profile_max", *l3.get());
-    }
-  }
-  {  // #27b: the final readout is the best of a model's intermediate readouts (sigma_max 5)
-    Fold f;
-    for (const auto& m : kModels)
-      for (int L = 1; L <= 7; ++L) {
-        const auto* x = t.cell(m, L, "u5");
-        if (!x) {
-          f.add(std::nullopt);
-          continue;
-        }
-        const auto per = x->at("per_layer").get<std::vector<double>>();
-        f.add(per.back() - *std::min_element(per.begin(), per.end()));
-      }
-    put("final_minus_best_readout_max", f.get());
-  }
-  {  // #28: learned mechanisms of trained DIAG (sigma_max 5)
-    Fold mech, last, ablation(false);
-    for (int L = 2; L <= 7; ++L) {
-      const auto* x = t.cell("diag", L, "u5");
-      if (!x) {
-        mech.add(std::nullopt);
-        continue;
-      }
-      const auto& om = x->at("omegas");
-      double best = kInf;
-      for (std::size_t l = 0; l + 1 < om.size(); ++l)
-        best = std::min(best, std::max(om[l].at("yy").get<double>(), om[l].at("xy").get<double>()));
-      mech.add(best);
-      last.add(om.back().at("yx").get<double>());
-      if (L >= 3) ablation.add(x->at("ablation_increase").get<double>());
-    }
-    put("diag_nonfinal_max_wyy_wxy", mech.get());
-    put("diag_last_wyx_max", mech.get() ? last.get() : std::nullopt);
-    put("diag_ablation_increase_min", mech.get() ? ablation.get() : std::nullopt);
-  }
-  {  // #29: FULL weights are diagonal-heavy (4 layers, {1, 3})
-    const auto* x = t.cell("full", 4, "c13");
-    if (x && x->contains("P"))
-      o.metric("full4_c13_min_diagonal_energy",
-               std::min(min_diagonal_energy(x->at("P").get<std::vector<double>>(), x->at("dim")),
-                        min_diagonal_energy(x->at("Q").get<std::vector<double>>(), x->at("dim"))));
-  }
-}
-
 Outcome run_table1(const RunContext& ctx) {
   const auto& p = ctx.params;
   const auto models = p.strings("models");
@@ -396,7 +106,7 @@ Outcome run_table1(const RunContext& ctx) {
   const int seeds = p.i32("seeds");
   const int full_show = static_cast<int>(std::min<std::int64_t>(
       4, *std::max_element(depths.begin(), depths.end())));  // FULL depth whose P, Q are shown
-  Table t;
+  Table1 t;
   t.profile_sigmas = p.reals("profile_sigmas");
   const double total = static_cast<double>(models.size() * depths.size() * columns.size()) * seeds *
                        static_cast<double>(p.i("steps"));
@@ -529,22 +239,8 @@ Outcome run_table1(const RunContext& ctx) {
     }
   }
 
-  // #14 over the cells that ran.
-  double max_excess = -kInf;
-  int judged = 0, within = 0;
-  for (auto& [key, cell] : t.cells) {
-    const auto e =
-        table1_excess(cell.at("model"), cell.at("layers"), cell.at("column"), cell.at("adjusted"));
-    cell["excess"] = e ? nlohmann::json(*e) : nlohmann::json(nullptr);
-    if (!e) continue;
-    ++judged;
-    within += *e <= 0;
-    max_excess = std::max(max_excess, *e);
-  }
-  if (judged > 0) o.metric("table1_max_excess", max_excess);
-  o.metric("table1_cells_judged", judged);
-  o.metric("table1_cells_within", within);
-  derived_metrics(t, o);
+  table1_reproduced(t, table1_tolerance(p), o);
+  table1_statements(t, o);
 
   const std::size_t table_cells = 3 * 7 * noise_names().size();
   if (t.cells.size() < table_cells)
@@ -562,18 +258,6 @@ Outcome run_table1(const RunContext& ctx) {
 
 }  // namespace
 
-// #14: |ours - paper| <= max(0.006, 0.1 paper) for paper >= 0.01; at sigma_max = 0 and L >= 4,
-// ours <= max(10 paper, 1e-9). Excess over the tolerance: <= 0 passes. Cells with a paper value
-// below 0.01 elsewhere have no rule in the spec and are not judged.
-std::optional<double> table1_excess(const std::string& model, int L, const std::string& column,
-                                    double ours) {
-  const double paper = table1(row_name(model, L), column);
-  if (std::isnan(paper)) return std::nullopt;
-  if (column == "u0" && L >= 4) return ours - std::max(10 * paper, 1e-9);
-  if (paper < 0.01) return std::nullopt;
-  return std::abs(ours - paper) - std::max(0.006, 0.1 * paper);
-}
-
 std::vector<ExperimentKind> table1_experiments() {
   std::vector<ExperimentKind> kinds = {
       {"icl_table1",
@@ -587,7 +271,18 @@ std::vector<ExperimentKind> table1_experiments() {
         p_int("eval_count", 100, 10000000), p_int("valid_count", 100, 10000000),
         p_reals("profile_sigmas", 0, 100).optional(nlohmann::json::array()),
         p_int("profile_count", 0, 10000000).optional(0),
-        p_int("constrr_grid", 2, 10000).optional(81), p_int("tunedrr_grid", 2, 1000).optional(26)},
+        p_int("constrr_grid", 2, 10000).optional(81), p_int("tunedrr_grid", 2, 1000).optional(26),
+        // #14's tolerance (table1_statements.h), stated in the claim file
+        p_real("tol_abs", 0, 1).describe("#14: absolute tolerance around the paper's value"),
+        p_real("tol_rel", 0, 1).describe("#14: relative tolerance around the paper's value"),
+        p_real("tol_judged_from", 0, 10)
+            .describe("#14: cells with a smaller paper value are "
+                      "not judged (except noise-free deep ones)"),
+        p_real("tol_noise_free_factor", 1, 1e6)
+            .describe("#14: at sigma_max = 0 and depth >= tol_noise_free_from_depth, "
+                      "ours <= max(factor x paper, floor)"),
+        p_real("tol_noise_free_floor", 0, 1).describe("#14: the floor of that bound"),
+        p_int("tol_noise_free_from_depth", 1, 7).describe("#14: the depth from which it applies")},
        run_table1,
        {sequences_fit_memory({"eval_count", "valid_count", "profile_count"}, "batch")}}};
   // A plan splits a sweep into one unit per cell: each unit runs with one model, depth and
