@@ -405,6 +405,7 @@ ClaimResult run_claim(const Claim& claim, const RunOptions& options) {
         {"source", claim.source},
         {"quote", claim.quote},
         {"experiment", claim.experiment},
+        {"code", claim.code},
         {"expected", expected},
         {"reason", claim.reason},
         {"headline", claim.headline}}},

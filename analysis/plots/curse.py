@@ -1,22 +1,9 @@
 """Figures for the curse.* claims (Ke et al., Curse of Attention). Reads result dicts only."""
-import math
 from collections import defaultdict
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-
-def _save(fig, base, suffix=""):
-    out = []
-    for ext in ("png", "svg"):
-        path = f"{base}{suffix}.{ext}"
-        fig.savefig(path, bbox_inches="tight", dpi=120)
-        out.append(path)
-    plt.close(fig)
-    return out
+from common import save, subplots
 
 
 def _runs(result):
@@ -45,9 +32,11 @@ def _variants(runs):
 
 def plot_e3(result, base):
     runs = _runs(result)
+    if not runs:
+        return []
     n = _main_n(runs)
     vs = _variants(runs)
-    fig, axes = plt.subplots(1, len(vs), figsize=(5.5 * len(vs), 4), squeeze=False)
+    fig, axes = subplots(1, len(vs), figsize=(5.5 * len(vs), 4), squeeze=False)
     for ax, v in zip(axes[0], vs):
         first = lambda r: r["checkpoints"][0]  # noqa: E731  every width reaches the first checkpoint
         for label, fn, style in [
@@ -66,32 +55,36 @@ def plot_e3(result, base):
         ax.set_ylabel("OOD MSE (median over seeds)")
         ax.set_title(f"variant {v}, n={n}, T={runs[0]['checkpoints'][0]['t']}")
         ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)
-    return _save(fig, base)
+    return save(fig, base)
 
 
 def plot_e4(result, base):
     runs = _runs(result)
+    if not runs:
+        return []
     n = _main_n(runs)
     vs = _variants(runs)
+    metrics = result.get("metrics", {})
     files = []
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    fig, axes = subplots(1, 2, figsize=(11, 4))
     for v in vs:
         for ax, key, name in [(axes[0], "R", "R = max|w(T)-w(0)|"),
                               (axes[1], "kernel_change", "|H(T)-H(0)|_F/|H(0)|_F")]:
             ms, ys = _median_by_m(runs, v, n, lambda r: r["checkpoints"][0][key])
-            sel = [(m, y) for m, y in zip(ms, ys) if (key != "R" or m >= 256) and y > 0]
-            slope = np.polyfit(np.log([s[0] for s in sel]), np.log([s[1] for s in sel]), 1)[0] if len(sel) > 1 else float("nan")
-            fit_range = "m >= 256" if key == "R" else "all m"
-            ax.loglog(ms, ys, "o-", label=f"{v}: fitted slope {slope:.2f} ({fit_range})")
+            slope = metrics.get(f"slope_{key}_{v}")  # fitted by the experiment, not here
+            fit = f": fitted slope {slope:.2f} ({'m >= 256' if key == 'R' else 'all m'})" \
+                if slope is not None else ""
+            ax.loglog(ms, ys, "o-", label=f"{v}{fit}")
             ax.set_title(name + f" at T={runs[0]['checkpoints'][0]['t']}", fontsize=10)
             ax.set_xlabel("width m")
             ax.set_ylabel("median over seeds")
     ref = np.array(sorted({r["m"] for r in runs}), dtype=float)
-    axes[0].loglog(ref, ref ** -0.5 * (axes[0].get_lines()[0].get_ydata()[0] * ref[0] ** 0.5), "k:", label="m^-1/2")
+    axes[0].loglog(ref, ref ** -0.5 * (axes[0].get_lines()[0].get_ydata()[0] * ref[0] ** 0.5),
+                   "k:", label="slope m^-1/2 (guide)")
     for ax in axes:
         ax.legend(fontsize=8)
-    files += _save(fig, base, "_laziness")
-    fig, ax = plt.subplots(figsize=(5.5, 4))
+    files += save(fig, base, "_laziness")
+    fig, ax = subplots(figsize=(5.5, 4))
     for v in vs:
         ms, ys = _median_by_m(runs, v, n, lambda r: r["checkpoints"][0]["net_vs_ntk_ood"])
         ax.loglog(ms, ys, "o-", label=f"variant {v}")
@@ -100,7 +93,7 @@ def plot_e4(result, base):
     ax.set_title(f"trained net vs linearised (NTK) predictor, T={runs[0]['checkpoints'][0]['t']}",
                  fontsize=10)
     ax.legend()
-    files += _save(fig, base, "_net_vs_ntk")
+    files += save(fig, base, "_net_vs_ntk")
     return files
 
 
@@ -110,7 +103,7 @@ def plot_e5(result, base):
     runs = [r for r in _runs(result) if r.get("init_scale", 1.0) == 1.0]
     if not runs:
         return []
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    fig, axes = subplots(1, 2, figsize=(11, 4))
     groups = defaultdict(list)
     for r in runs:
         groups[(r["variant"], r["m"])].append(r)
@@ -130,15 +123,15 @@ def plot_e5(result, base):
         ax.set_ylabel("fraction of neurons")
         ax.set_title(name + ", init w(0) ~ N(0, 1)", fontsize=9)
         ax.legend(fontsize=6)
-    return _save(fig, base)
+    return save(fig, base)
 
 
 def plot_e6(result, base):
-    curves = result.get("data", {}).get("curves", [])
-    fig, ax = plt.subplots(figsize=(6, 4))
+    curves = [c for c in result.get("data", {}).get("curves", []) if c["sigma"] == 1.0]
+    if not curves:
+        return []
+    fig, ax = subplots(figsize=(6, 4))
     for c in curves:
-        if c["sigma"] != 1.0:
-            continue
         w = np.array(c["w"])
         order = np.argsort(w)
         line, = ax.plot(w[order], np.array(c["mean_sd"])[order], "o-", label=f"d={c['d']}")
@@ -153,12 +146,14 @@ def plot_e6(result, base):
     ax.set_ylabel("E[softmax_d(x_d w x)]  (dotted: 1/d)")
     ax.set_title("x ~ N(0, I_d)")
     ax.legend()
-    return _save(fig, base)
+    return save(fig, base)
 
 
 def plot_e7_rank(result, base):
     spectra = result.get("data", {}).get("spectra", [])
-    fig, ax = plt.subplots(figsize=(6, 4))
+    if not spectra:
+        return []
+    fig, ax = subplots(figsize=(6, 4))
     # H(0) depends on the inputs only, whose law is the same in A and B: identical spectra are
     # drawn once, labelled with every variant that has them.
     merged = []
@@ -178,7 +173,7 @@ def plot_e7_rank(result, base):
     ax.set_ylabel("lambda_j / lambda_max (clipped at 1e-20)")
     ax.set_title("NTK spectrum of H(0), paired init (dotted: effective-rank cutoff 1e-6)", fontsize=9)
     ax.legend(fontsize=7)
-    out = _save(fig, base)
+    out = save(fig, base)
     ext = result.get("data", {}).get("extended", [])
     if ext:
         out += _plot_e7_extended(ext, base)
@@ -188,7 +183,7 @@ def plot_e7_rank(result, base):
 def _plot_e7_extended(ext, base):
     """lambda_min/lambda_max per n: 150-digit value (positive, far above its rounding interval)
     against the same matrix in double precision (round-off of either sign)."""
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = subplots(figsize=(6, 4))
     ns = sorted({e["n"] for e in ext})
     jitter = {n: 0 for n in ns}
     for e in ext:
@@ -208,47 +203,62 @@ def _plot_e7_extended(ext, base):
     ax.set_ylabel("lambda_min / lambda_max")
     ax.set_title("H(0) is positive definite (Assumption F.3); double cannot tell", fontsize=9)
     ax.legend(fontsize=7)
-    return _save(fig, base, "_extended")
+    return save(fig, base, "_extended")
 
 
 def plot_e7_conv(result, base):
-    runs = result.get("data", {}).get("runs", [])
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for r in runs:
-        if r["seed"] != 0:
-            continue
-        t = np.maximum(np.array(r["t"]), 0.5)
-        line, = ax.loglog(t, r["loss"], "-", label=f"{r['variant']} d={r['d']} m={r['m']}")
-        ax.loglog(t, r["linearized"], ":", color=line.get_color())
-    ax.set_xlabel("GD step t")
-    ax.set_ylabel("L(t)/L(0)  (dotted: linearised)")
-    ax.legend(fontsize=5)
-    out = _save(fig, base)
+    """L(t)/L(0) of GD (solid) and of its linearisation (dotted), seed 0, one panel per variant
+    and dimension, one colour per width."""
+    runs = [r for r in result.get("data", {}).get("runs", []) if r["seed"] == 0]
+    out = []
+    groups = sorted({(r["variant"], r["d"]) for r in runs})
+    if groups:
+        from matplotlib import colormaps
+
+        widths = sorted({r["m"] for r in runs})
+        fig, axes = subplots(1, len(groups), figsize=(4.2 * len(groups), 3.8), squeeze=False,
+                             sharey=True)
+        for ax, (v, d) in zip(axes[0], groups):
+            for r in sorted((r for r in runs if (r["variant"], r["d"]) == (v, d)),
+                            key=lambda r: r["m"]):
+                color = colormaps["viridis"](0.85 * widths.index(r["m"]) / max(1, len(widths) - 1))
+                t = np.maximum(np.array(r["t"]), 0.5)
+                ax.loglog(t, r["loss"], "-", color=color, label=f"m = {r['m']}")
+                ax.loglog(t, r["linearized"], ":", color=color)
+            ax.set_xlabel("GD step t (t = 0 drawn at 0.5)")
+            ax.set_title(f"variant {v}, d = {d}, seed 0", fontsize=9)
+            ax.legend(fontsize=7)
+        axes[0][0].set_ylabel("L(t)/L(0)  (solid: GD; dotted: linearised)")
+        out += save(fig, base)
     trend = result.get("data", {}).get("sym_dev_trend", [])
     if trend:
-        fig, ax = plt.subplots(figsize=(6, 4))
+        fig, ax = subplots(figsize=(6, 4))
         for t in trend:
             ax.loglog(t["m"], t["median_sym_dev"], "o-", label=f'{t["group"]}: slope {t["slope"]:.2f}')
         ax.set_xlabel("width m")
         ax.set_ylabel("median max_t |L - L_lin| / max(L, L_lin)")
         ax.set_title("GD approaches its linearisation as the width grows", fontsize=9)
         ax.legend(fontsize=7)
-        out += _save(fig, base, "_width_trend")
+        out += save(fig, base, "_width_trend")
     return out
 
 
 def plot_e8(result, base):
     runs = _runs(result)
+    if not runs:
+        return []
     vs = _variants(runs)
-    fig, axes = plt.subplots(1, len(vs), figsize=(5.5 * len(vs), 4), squeeze=False)
+    fig, axes = subplots(1, len(vs), figsize=(5.5 * len(vs), 4), squeeze=False)
     for ax, v in zip(axes[0], vs):
         rs = [r for r in runs if r["variant"] == v]
         m = 256 if any(r["m"] == 256 for r in rs) else rs[0]["m"]
         rs = [r for r in rs if r["m"] == m]
         x = np.arange(4)
-        for off, key, label in [(-0.25, "xd_bin_mse_attn", "attention"), (0.0, "xd_bin_mse_zero", "zero"),
-                                (0.25, "xd_bin_mse_lin", "residual linear")]:
-            ax.bar(x + off, np.median([r[key] for r in rs], axis=0), width=0.25, label=label)
+        # Points joined across quartiles, not bars: on a log axis a bar's length is arbitrary.
+        for key, style, label in [("xd_bin_mse_attn", "o-", "attention"),
+                                  ("xd_bin_mse_zero", "s--", "zero predictor"),
+                                  ("xd_bin_mse_lin", "^:", "residual linear")]:
+            ax.plot(x, np.median([r[key] for r in rs], axis=0), style, label=label)
         ax.set_yscale("log")
         ax.set_xticks(x)
         edges = np.median([r["xd_bin_edges"] for r in rs], axis=0)
@@ -257,28 +267,46 @@ def plot_e8(result, base):
         ax.set_ylabel("OOD MSE in the bin (median over seeds)")
         ax.set_title(f"variant {v}, m={m}, T={rs[0]['checkpoints'][-1]['t']}")
         ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3)
-    return _save(fig, base)
+    return save(fig, base)
 
 
 def plot_e2(result, base):
+    """OOD MSE of the least-squares residual linear model vs the noise, against its floor
+    sigma^2 (1 + |c|^2) (left), and as a ratio to that floor with the checks' band (right)."""
     curves = result.get("data", {}).get("curves", [])
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for c in curves:
+    if not curves:
+        return []
+    fig, (ax, ax2) = subplots(1, 2, figsize=(11, 4))
+    for i, c in enumerate(curves):
         s = np.array(c["sigma"])
         pos = s > 0
-        line, = ax.loglog(s[pos], np.array(c["ood_mse"])[pos], "o-", label=f"{c['variant']}, n={c['n']}")
-        ax.loglog(s[pos], np.array(c["floor"])[pos], ":", color=line.get_color())
+        mse, floor = np.array(c["ood_mse"])[pos], np.array(c["floor"])[pos]
+        label = f"{c['variant']}, n={c['n']}"
+        marker = "os^vDP"[i % 6]
+        ax.loglog(s[pos], mse, marker + "-", color=f"C{i}", mfc="none", label=label)
+        ax.loglog(s[pos], floor, ":", color=f"C{i}")
+        ax2.semilogx(s[pos], mse / floor, marker + "-", color=f"C{i}", mfc="none", label=label)
+    gates = {k["metric"]: k["threshold"] for k in result.get("checks", [])}
+    lo, hi = gates.get("ood_ratio_to_floor_min"), gates.get("ood_ratio_to_floor_max")
+    if lo is not None and hi is not None:
+        ax2.axhspan(lo, hi, color="C2", alpha=0.12, label=f"checks: ratio in [{lo:g}, {hi:g}]")
+    ax2.axhline(1.0, color="k", lw=0.8)
     ax.set_xlabel("noise std sigma")
-    ax.set_ylabel("OOD MSE of LS residual linear (dotted: sigma^2(1+|c|^2))")
-    ax.legend(fontsize=6)
-    return _save(fig, base)
+    ax.set_ylabel("OOD MSE (dotted: floor sigma^2 (1 + |c|^2))")
+    ax.set_title("residual linear (LS) on the OOD set", fontsize=9)
+    ax.legend(fontsize=7)
+    ax2.set_xlabel("noise std sigma")
+    ax2.set_ylabel("OOD MSE / floor")
+    ax2.set_title("ratio to the floor", fontsize=9)
+    ax2.legend(fontsize=7)
+    return save(fig, base)
 
 
 def plot_e9(result, base):
     rows = result.get("data", {}).get("rows", [])
     if not rows:
         return []
-    fig, ax = plt.subplots(figsize=(5, 3.5))
+    fig, ax = subplots(figsize=(5, 3.5))
     L = [r["L"] for r in rows]
     ax.plot(L, [r["agreement"] for r in rows], "o-", label="<G_i, W_V^T X_i>")
     ax.plot(L, [r["agreement_centred"] for r in rows], "s-", label="centred")
@@ -287,7 +315,7 @@ def plot_e9(result, base):
     ax.set_xlabel("sequence length L")
     ax.set_ylabel("P[sign dS_ii = -sign(score)]")
     ax.legend()
-    return _save(fig, base)
+    return save(fig, base)
 
 
 _E10_LABELS = {"attn_gd": "attention\n(GD, E3)", "attn_adam": "attention\n(Adam)",
@@ -303,7 +331,7 @@ def plot_e10(result, base):
     vs = sorted({r["variant"] for r in rows})
     if not vs:
         return []
-    fig, axes = plt.subplots(1, len(vs), figsize=(6.5 * len(vs), 4.6), squeeze=False)
+    fig, axes = subplots(1, len(vs), figsize=(6.5 * len(vs), 4.6), squeeze=False)
     for ax, v in zip(axes[0], vs):
         rs = [r for r in rows if r["variant"] == v]
         x = np.arange(len(rs))
@@ -333,7 +361,7 @@ def plot_e10(result, base):
         ax.set_title(f"variant {v}: m={data.get('m')}, n={data.get('n')}, {data.get('steps')} steps, "
                      f"{len(rs[0]['ood'])} seeds", fontsize=9)
         ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3)
-    return _save(fig, base)
+    return save(fig, base)
 
 
 # Published test MSE on standardised data, lookback in brackets (all test windows unless noted):
@@ -362,11 +390,14 @@ def plot_ett(result, base):
     panels = sorted({(r["dataset"], r["horizon"]) for r in rows})
     if not panels:
         return []
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.2), squeeze=False)
+    fig, axes = subplots(1, len(panels), figsize=(5.2 * len(panels), 4.2), squeeze=False)
     epochs = result.get("data", {}).get("epochs")
     for ax, (ds, h) in zip(axes[0], panels):
         rs = {r["model"]: r for r in rows if r["dataset"] == ds and r["horizon"] == h}
         models = [m for m in _ETT_ORDER if m in rs and m != "repeat"]
+        if not models:
+            ax.set_title(f"{ds}, horizon {h}: only Repeat in the result", fontsize=8)
+            continue
         means = [float(np.mean(rs[m]["test_mse"])) for m in models]
         colors = ["C1" if m in ("residual_linear", "nlinear", "dlinear") else "C0" for m in models]
         for i, m in enumerate(models):
@@ -391,7 +422,7 @@ def plot_ett(result, base):
         rep = f", Repeat {np.mean(rs['repeat']['test_mse']):.3f}" if "repeat" in rs else ""
         ax.set_title(f"{ds}, horizon {h}{rep}\nattention models: {epochs} epochs at most, "
                      f"lookback {rs[models[-1]]['lookback'] if models else '?'}", fontsize=8)
-    return _save(fig, base)
+    return save(fig, base)
 
 
 PLOTS = {

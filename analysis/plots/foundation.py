@@ -2,20 +2,7 @@
 icl.generator_moments). Reads result dicts only; writes PNG and SVG with matplotlib (Agg)."""
 import math
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-
-def _save(fig, base, suffix):
-    out = []
-    for ext in ("png", "svg"):
-        path = f"{base}{suffix}.{ext}"
-        fig.savefig(path, bbox_inches="tight", dpi=120)
-        out.append(path)
-    plt.close(fig)
-    return out
+from common import save, subplots
 
 
 def curse_generator(result, base):
@@ -24,7 +11,8 @@ def curse_generator(result, base):
     variants = [v for v in ("A", "B") if v in data]
     if not variants:
         return []
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    # One scatter panel per variant: their scales differ by ~20x, one would hide the other.
+    fig, axes = subplots(1, 2 + len(variants), figsize=(4.4 * (2 + len(variants)), 3.8))
     ax = axes[0]
     for i, v in enumerate(variants):
         d = data[v]
@@ -47,19 +35,17 @@ def curse_generator(result, base):
     ax.set_xticks(range(len(variants)), [f"variant {v}" for v in variants])
     ax.set_ylabel("E[y^2|OOD] empirical / closed form")
     ax.legend(fontsize=8)
-    ax = axes[2]
     for i, v in enumerate(variants):
-        d = data[v]
-        ax.scatter(d.get("ood_ud", []), d.get("ood_ud1", []), s=4, alpha=0.5, color=f"C{i}",
-                   label=f"variant {v}")
-    ax.axhline(0, color="k", lw=0.5)
-    ax.axvline(0, color="k", lw=0.5)
-    ax.set_xlabel("u_d (noise-free)")
-    ax.set_ylabel("u_{d+1} (noise-free)")
-    ax.set_title("accepted OOD samples: opposite signs", fontsize=9)
-    ax.legend(fontsize=8, markerscale=3)
+        ax, d = axes[2 + i], data[v]
+        ax.scatter(d.get("ood_ud", []), d.get("ood_ud1", []), s=4, alpha=0.5, color=f"C{i}")
+        ax.axhline(0, color="k", lw=0.5)
+        ax.axvline(0, color="k", lw=0.5)
+        ax.set_xlabel("u_d (noise-free)")
+        ax.set_ylabel("u_{d+1} (noise-free)")
+        ax.set_title(f"variant {v}: accepted OOD samples (opposite signs)", fontsize=9)
     fig.suptitle(f"{result['claim']['id']} ({result['profile']}): {result['verdict']}")
-    return _save(fig, base, "_generator")
+    fig.tight_layout()
+    return save(fig, base, "_generator")
 
 
 def var_stationary(result, base):
@@ -68,7 +54,7 @@ def var_stationary(result, base):
     procs = data.get("processes", [])
     if not procs:
         return []
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    fig, axes = subplots(1, 2, figsize=(10, 4))
     ax = axes[0]
     lo, hi = math.inf, -math.inf
     for i, p in enumerate(procs):
@@ -99,7 +85,8 @@ def var_stationary(result, base):
         100 * m.get("samovar_train.explosive_fraction", float("nan")),
         100 * m.get("samovar_val.explosive_fraction", float("nan"))), fontsize=9)
     fig.suptitle(f"{result['claim']['id']} ({result['profile']}): {result['verdict']}")
-    return _save(fig, base, "_autocov")
+    fig.tight_layout()
+    return save(fig, base, "_autocov")
 
 
 def icl_moments(result, base):
@@ -109,7 +96,7 @@ def icl_moments(result, base):
     if not laws:
         return []
     groups = ["x_mean", "x_second", "w_mean", "w_second", "y", "sigma", "cross", "noise"]
-    fig, ax = plt.subplots(figsize=(10, 4))
+    fig, ax = subplots(figsize=(10, 4))
     for li, law in enumerate(laws):
         for gi, g in enumerate(groups):
             zs = data[law].get(g, [])
@@ -122,7 +109,8 @@ def icl_moments(result, base):
     ax.set_ylabel("z = (empirical - closed form) / SE")
     ax.legend(fontsize=8)
     fig.suptitle(f"{result['claim']['id']} ({result['profile']}): {result['verdict']}")
-    return _save(fig, base, "_moments")
+    fig.tight_layout()
+    return save(fig, base, "_moments")
 
 
 PLOTS = {

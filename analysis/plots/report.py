@@ -3,32 +3,33 @@
 
 Reads results/<profile>/<claim>/result.json for every profile present, draws each claim's
 figures with the plot module of its paper (analysis/plots/<module>.py exposing
-PLOTS = {experiment kind: fn(result, out_base) -> [written files]}) plus a check-margin figure
-for every claim, writes results/figures/<profile>/<claim>*.png|svg and results/REPORT.md, and
-(with --readme) refreshes the claims table in README.md between its markers.
+PLOTS = {experiment kind: fn(result, out_base) -> [written files]}), writes
+results/figures/<profile>/<claim>*.png|svg and results/REPORT.md, and (with --readme) refreshes
+the claims table in README.md between its markers. A claim without a figure of its own gets a
+check-margin figure (or, with no checks, its timings).
 A plot module may also define report_section(results_by_id, profile) -> markdown, for tables
 such as a paper's numbers next to ours.
+Figures are redrawn only when needed: results/figures/<profile>/.manifest.json keeps, per claim,
+a hash of its result file and of the code that draws it, and the files it drew; a claim whose
+hash is unchanged and whose files exist is skipped (--force redraws everything). Figure files
+that no claim draws any more are removed.
 Only reads results; never computes a number that is not in a result file.
 """
 import argparse
+import hashlib
 import importlib
+import importlib.metadata
 import json
-import math
 import os
 import sys
 import traceback
 
-# Reproducible figure files: no creation date in SVG/PNG metadata, fixed SVG element ids.
-os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
-import matplotlib  # noqa: E402
-
-matplotlib.use("Agg")
-matplotlib.rcParams["svg.hashsalt"] = "attnlab"
-import matplotlib.pyplot as plt  # noqa: E402
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import common  # noqa: E402
 MODULES = ["foundation", "icl", "samovar", "curse"]
+SHARED = ["report.py", "common.py"]  # code that draws every claim's figures
+MANIFEST = ".manifest.json"
 PROFILES = ["smoke", "default", "full"]
 PAPERS = {
     "icl": "Vladymyrov et al., Linear Transformers are Versatile In-Context Learners (NeurIPS 2024)",
@@ -38,33 +39,53 @@ PAPERS = {
 BEGIN, END = "<!-- claims-table:begin -->", "<!-- claims-table:end -->"
 
 
+def sha256(*chunks):
+    h = hashlib.sha256()
+    for c in chunks:
+        h.update(c)
+    return h.hexdigest()
+
+
+def source(name):
+    with open(os.path.join(HERE, name), "rb") as fh:
+        return fh.read()
+
+
 def load_modules():
-    plots, sections = {}, []
+    """PLOTS of every plot module, their report sections, and per kind a hash of the code that
+    draws it (this script, common.py and the kind's module; plus the matplotlib version)."""
+    plots, sections, code = {}, [], {}
+    shared = [source(f) for f in SHARED] + [importlib.metadata.version("matplotlib").encode()]
+    code[None] = sha256(*shared)
     for name in MODULES:
         if not os.path.exists(os.path.join(HERE, name + ".py")):
             continue
         mod = importlib.import_module(name)
-        plots.update(getattr(mod, "PLOTS", {}))
+        digest = sha256(*shared, source(name + ".py"))
+        for kind, fn in getattr(mod, "PLOTS", {}).items():
+            plots[kind], code[kind] = fn, digest
         if hasattr(mod, "report_section"):
             sections.append((name, mod.report_section))
-    return plots, sections
+    return plots, sections, code
 
 
 def load_results(root):
-    out = {}
+    """{profile: {claim: result}} and {profile: {claim: sha256 of the result file}}."""
+    out, digests = {}, {}
     for profile in PROFILES:
         pdir = os.path.join(root, profile)
         if not os.path.isdir(pdir):
             continue
-        res = {}
+        res, dig = {}, {}
         for claim in sorted(os.listdir(pdir)):
             f = os.path.join(pdir, claim, "result.json")
             if os.path.isfile(f):
-                with open(f) as fh:
-                    res[claim] = json.load(fh)
+                with open(f, "rb") as fh:
+                    raw = fh.read()
+                res[claim], dig[claim] = json.loads(raw), sha256(raw)
         if res:
-            out[profile] = res
-    return out
+            out[profile], digests[profile] = res, dig
+    return out, digests
 
 
 def fmt(v):
@@ -85,11 +106,12 @@ def cell(text):
 
 
 def check_figure(result, base):
-    """Each check's measured value against its threshold (log scale where positive)."""
+    """Each check's measured value against its threshold (log scale where positive), for a claim
+    that has no figure of its own."""
     checks = result["checks"]
     if not checks:
         return []
-    fig, ax = plt.subplots(figsize=(8, 1.6 + 0.45 * len(checks)))
+    fig, ax = common.subplots(figsize=(8, 1.6 + 0.45 * len(checks)))
     ys = range(len(checks))
     vals = [c["value"] for c in checks]
     ths = [c["threshold"] for c in checks]
@@ -108,54 +130,109 @@ def check_figure(result, base):
     ax.set_xlabel("value (dot: measured, green = check passes; bar: threshold)")
     ax.invert_yaxis()
     ax.margins(y=0.4)
-    files = [base + "_checks.png", base + "_checks.svg"]
-    for f in files:
-        fig.savefig(f, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return files
+    return common.save(fig, base, "_checks")
+
+
+def timing_unit(name):
+    return "GFLOP/s" if "gflops" in name else "seconds"
 
 
 def timings_figure(result, base):
-    """Wall-clock timings of a claim that has no other figure (e.g. the step-speed claims)."""
+    """Wall-clock timings of a claim that has no other figure (the step-speed claims): bars from
+    zero on a linear axis, one panel per unit, each value written at its bar."""
     timings = result.get("timings") or {}
     if not timings:
         return []
-    names = sorted(timings)
-    fig, ax = plt.subplots(figsize=(7, 1.4 + 0.4 * len(names)))
-    ax.barh(range(len(names)), [timings[n] for n in names], color="tab:blue")
-    ax.set_yticks(range(len(names)))
-    ax.set_yticklabels(names, fontsize=8)
-    ax.set_xscale("log")
-    ax.set_xlabel("seconds (wall clock; not gated, machine-dependent)")
-    ax.set_title(f'{result["claim"]["id"]} ({result["profile"]}): timings', fontsize=9)
-    ax.invert_yaxis()
-    files = [base + "_timings.png", base + "_timings.svg"]
-    for f in files:
-        fig.savefig(f, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return files
+    units = sorted({timing_unit(n) for n in timings}, reverse=True)
+    rows = max(sum(timing_unit(n) == u for n in timings) for u in units)
+    fig, axes = common.subplots(1, len(units), figsize=(5.5 * len(units), 1.4 + 0.4 * rows),
+                                squeeze=False)
+    for ax, unit in zip(axes[0], units):
+        names = sorted(n for n in timings if timing_unit(n) == unit)
+        vals = [timings[n] for n in names]
+        ax.barh(range(len(names)), vals, color="tab:blue")
+        for y, v in enumerate(vals):
+            ax.text(v, y, f" {fmt(v)}", va="center", fontsize=8)
+        ax.set_yticks(range(len(names)))
+        ax.set_yticklabels(names, fontsize=8)
+        ax.set_xlim(0, 1.25 * max(vals))
+        ax.set_xlabel(f"{unit} (wall clock; not gated, machine-dependent)")
+        ax.invert_yaxis()
+    fig.suptitle(f'{result["claim"]["id"]} ({result["profile"]}): timings', fontsize=9)
+    fig.tight_layout()
+    return common.save(fig, base, "_timings")
 
 
-def render_figures(results, root, plots):
-    figs = {}
+def draw(result, base, plots):
+    """The claim's own figures, else its check margins, else its timings; None if drawing failed."""
+    kind = result["claim"]["experiment"]
+    try:
+        files = plots[kind](result, base) if kind in plots else []
+        return files or check_figure(result, base) or timings_figure(result, base)
+    except Exception:  # a broken figure must not hide the rest of the report
+        print(f'report: figure for {result["claim"]["id"]} ({result["profile"]}) failed:',
+              file=sys.stderr)
+        traceback.print_exc()
+        return None
+
+
+def read_manifest(fdir):
+    try:
+        with open(os.path.join(fdir, MANIFEST)) as fh:
+            return json.load(fh)
+    except (OSError, ValueError):
+        return {}
+
+
+def write_manifest(fdir, manifest):
+    """Deterministic (sorted keys, no times): results/figures is committed."""
+    path = os.path.join(fdir, MANIFEST)
+    with open(path + ".tmp", "w") as fh:
+        json.dump(manifest, fh, indent=1, sort_keys=True)
+        fh.write("\n")
+    os.replace(path + ".tmp", path)
+
+
+def prune(fdir, keep, failed):
+    """Removes figure files that no claim draws any more (a failed claim keeps its old ones)."""
+    removed = 0
+    for f in sorted(os.listdir(fdir)):
+        if f.endswith((".png", ".svg")) and f not in keep and \
+                not any(f.startswith(cid) for cid in failed):
+            os.remove(os.path.join(fdir, f))
+            removed += 1
+    return removed
+
+
+def render_figures(results, digests, root, plots, code, force):
+    """Draws the figures of every claim whose result or drawing code changed since the manifest.
+    Returns {(profile, claim): [PNG paths relative to root]} and how many claims were drawn."""
+    figs, drawn = {}, 0
     for profile, res in results.items():
         fdir = os.path.join(root, "figures", profile)
         os.makedirs(fdir, exist_ok=True)
+        old, new, failed = read_manifest(fdir), {}, []
         for cid, r in res.items():
-            base = os.path.join(fdir, cid)
-            files = []
             kind = r["claim"]["experiment"]
-            if kind in plots:
-                try:
-                    files += plots[kind](r, base) or []
-                except Exception:  # a broken figure must not hide the rest of the report
-                    print(f"report: figure for {cid} ({profile}) failed:", file=sys.stderr)
-                    traceback.print_exc()
-            files += check_figure(r, base)
-            if not files:
-                files += timings_figure(r, base)
-            figs[(profile, cid)] = [os.path.relpath(f, root) for f in files if f.endswith(".png")]
-    return figs
+            key = sha256(digests[profile][cid].encode(), code.get(kind, code[None]).encode())
+            entry = old.get(cid)
+            if force or not entry or entry.get("key") != key or \
+                    not all(os.path.isfile(os.path.join(fdir, f)) for f in entry.get("files", [])):
+                files = draw(r, os.path.join(fdir, cid), plots)
+                drawn += 1
+                if files is None:
+                    failed.append(cid)
+                    continue
+                entry = {"key": key, "files": [os.path.basename(f) for f in files]}
+            new[cid] = entry
+            figs[(profile, cid)] = [os.path.join("figures", profile, f)
+                                    for f in entry["files"] if f.endswith(".png")]
+        removed = prune(fdir, {f for e in new.values() for f in e["files"]}, failed)
+        if removed:
+            print(f"report: removed {removed} figure files under {fdir} that no claim draws")
+        if new != old:
+            write_manifest(fdir, new)
+    return figs, drawn
 
 
 def status(r):
@@ -352,19 +429,22 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--results", default="results")
     ap.add_argument("--readme", default=None)
+    ap.add_argument("--force", action="store_true",
+                    help="redraw every figure, even those whose result and code are unchanged")
     a = ap.parse_args()
-    results = load_results(a.results)
+    results, digests = load_results(a.results)
     if not results:
         print(f"report: no result files under {a.results}/ (run `attnlab verify` first)",
               file=sys.stderr)
         return 2
-    plots, sections = load_modules()
-    figs = render_figures(results, a.results, plots)
+    plots, sections, code = load_modules()
+    figs, drawn = render_figures(results, digests, a.results, plots, code, a.force)
     write_report(a.results, results, figs, sections)
     if a.readme:
         update_readme(a.readme, results)
     n = sum(len(v) for v in figs.values())
-    print(f"report: {a.results}/REPORT.md with {n} figures")
+    print(f"report: {a.results}/REPORT.md with {n} figures; drew those of {drawn} of "
+          f"{sum(map(len, results.values()))} claims, the others are unchanged")
     return 0
 
 

@@ -1,68 +1,113 @@
 """Figures for the SAMoVAR (var.*) claims. Reads result dicts only; computes no new numbers."""
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from common import heatmap, integer_ticks, save, subplots
 
 COLORS = {"samovar": "tab:blue", "fixedvar": "tab:orange", "lintrans": "tab:green"}
-
-
-def _save(fig, base):
-    files = []
-    for ext in ("png", "svg"):
-        path = f"{base}.{ext}"
-        fig.savefig(path, dpi=120, bbox_inches="tight")
-        files.append(path)
-    plt.close(fig)
-    return files
+NAMES = {"samovar": "SAMoVAR", "fixedvar": "FixedVAR", "lintrans": "LinTrans"}
 
 
 def rank_depth(result, base):
-    """Mean numerical rank of C_{t,j} vs lag, one line per depth, with the bound min(d, lag+1)."""
+    """Mean numerical rank of C_{t,j} vs lag, one line per depth, with the bound min(d, lag+1).
+    Depths whose curves are identical are named together: each is still drawn, with its own
+    marker and line style, so none hides another."""
     data = result.get("data", {})
     rows = data.get("rank_by_depth_and_lag", [])
     if not rows:
         return []
     d = result["metrics"].get("head_dim", 0)
-    fig, ax = plt.subplots(figsize=(5.5, 3.8))
-    for depth in sorted({r["depth"] for r in rows}):
-        pts = sorted((r["lag"], r["mean_rank"]) for r in rows if r["depth"] == depth)
-        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", ms=3,
-                label=f"{depth} layer{'s' if depth > 1 else ''}")
     lags = sorted({r["lag"] for r in rows})
-    ax.plot(lags, [min(d, g + 1) for g in lags], "k--", lw=1, label="bound min(d, lag+1)")
+    bound = [min(d, g + 1) for g in lags]
+    curves = {}
+    for depth in sorted({r["depth"] for r in rows}):
+        pts = dict((r["lag"], r["mean_rank"]) for r in rows if r["depth"] == depth)
+        curves[depth] = [pts.get(g) for g in lags]
+    fig, ax = subplots(figsize=(6, 4))
+    ax.plot(lags, bound, color="k", lw=6, alpha=0.15, label=f"bound min(d, lag+1), d = {d:g}")
+    styles = [("o", "-", 9), ("x", "--", 7), ("+", ":", 11), ("^", "-.", 6)]
+    for i, (depth, ys) in enumerate(curves.items()):
+        same = [e for e, other in curves.items() if e != depth and other == ys]
+        notes = ([f"= {', '.join(map(str, same))} layers"] if same else []) + \
+            (["on the bound"] if ys == bound else [])
+        note = f" ({', '.join(notes)})" if notes else ""
+        marker, ls, ms = styles[i % len(styles)]
+        ax.plot(lags, ys, marker=marker, ls=ls, ms=ms, mfc="none", color=f"C{i}",
+                label=f"{depth} layer{'s' if depth > 1 else ''}{note}")
     ax.set_xlabel("lag t - j (tokens)")
     ax.set_ylabel("mean numerical rank of C_{t,j}")
-    ax.set_title("Rank of the mixture-of-VAR weights vs depth")
+    integer_ticks(ax)
+    integer_ticks(ax, "y")
+    ax.set_title(f"{result['claim']['id']}: rank of the mixture-of-VAR weights vs depth",
+                 fontsize=9)
     ax.legend(fontsize=8)
-    return _save(fig, base)
+    return save(fig, base)
+
+
+def _authors(data):
+    """The authors' published numbers if they are for the protocol this result ran, else None."""
+    auth = data.get("authors") or {}
+    return auth if auth and auth.get("protocol") == data.get("protocol", "authors") else None
 
 
 def synthetic_curves(result, base):
-    """Validation MSE per epoch per model (every seed), with the noise floor and LS-VAR line."""
+    """Left: validation MSE per epoch per model (every seed) with the noise floor, the in-context
+    LS VAR and the zero predictor. Right: the last epoch of every seed and its mean next to the
+    authors' numbers (their notebook, epoch 100, one seed) when they exist for this protocol."""
     data = result.get("data", {})
     curves = data.get("curves", {})
     if not curves:
         return []
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, (ax, ax2) = subplots(1, 2, figsize=(10, 4.2), sharey=True,
+                              gridspec_kw={"width_ratios": [1.6, 1]})
     for model, runs in curves.items():
         for k, curve in enumerate(runs):
-            ax.plot(range(1, len(curve) + 1), curve, color=COLORS.get(model, None), alpha=0.8,
-                    label=model if k == 0 else None)
-    if "noise_floor" in data:
-        ax.axhline(data["noise_floor"], color="k", ls="--", lw=1, label="noise floor 0.05^2")
-    if "val_mse_ls_var" in data:
-        ax.axhline(data["val_mse_ls_var"], color="tab:red", ls=":", lw=1.5,
-                   label="in-context LS VAR (AIC)")
-    if "val_mse_zero_predictor" in data:
-        ax.axhline(data["val_mse_zero_predictor"], color="tab:gray", ls="-.", lw=1,
-                   label="predict 0")
+            ax.plot(range(1, len(curve) + 1), curve, color=COLORS.get(model), alpha=0.8,
+                    label=f"{NAMES.get(model, model)} ({len(runs)} seed"
+                    f"{'s' if len(runs) > 1 else ''})" if k == 0 else None)
+    refs = [("noise_floor", "k", "--", "noise floor 0.05^2"),
+            ("val_mse_ls_var", "tab:red", ":", "in-context LS VAR (AIC)"),
+            ("val_mse_zero_predictor", "tab:gray", "-.", "predict 0")]
+    for a in (ax, ax2):
+        for key, color, ls, label in refs:
+            if key in data:
+                a.axhline(data[key], color=color, ls=ls, lw=1.2,
+                          label=f"{label} {data[key]:.4f}" if a is ax else None)
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
+    integer_ticks(ax)
     ax.set_ylabel("validation one-step MSE (unseen higher orders)")
-    ax.set_title(f"{result['claim']['id']} ({result.get('profile', '')})")
-    ax.legend(fontsize=8)
-    return _save(fig, base)
+    ax.set_title(f"{result['claim']['id']} ({result.get('profile', '')}, "
+                 f"protocol {data.get('protocol', '?')})", fontsize=9)
+    ax.legend(fontsize=7)
+    # Right panel: ours at our last epoch against the authors' at their epoch 100.
+    auth, per_seed = _authors(data), result.get("per_seed", {})
+    models = sorted(curves, key=lambda m: list(NAMES).index(m) if m in NAMES else len(NAMES))
+    for i, model in enumerate(models):
+        vals = per_seed.get(f"val_mse_{model}", {}).get("values") or [c[-1] for c in curves[model]]
+        mean = result.get("metrics", {}).get(f"val_mse_{model}")
+        ax2.plot([i - 0.12] * len(vals), vals, ".", color=COLORS.get(model), alpha=0.6,
+                 label="ours, each seed" if i == 0 else None)
+        if mean is not None:
+            ax2.plot([i - 0.12], [mean], "o", ms=9, mfc="none", color=COLORS.get(model),
+                     label="ours, mean over seeds" if i == 0 else None)
+        if auth and model in auth:
+            ax2.plot([i + 0.12], [auth[model]], "*", ms=13, color=COLORS.get(model), mec="k",
+                     label="authors' notebook (epoch 100, 1 seed)" if i == 0 else None)
+            ax2.annotate(f"{auth[model]:.4f}", (i + 0.12, auth[model]), xytext=(6, 0),
+                         textcoords="offset points", va="center", fontsize=7)
+    ax2.set_xticks(range(len(models)))
+    ax2.set_xticklabels([NAMES.get(m, m) for m in models])
+    ax2.set_xlim(-0.6, len(models) - 0.4)
+    epochs = result.get("config", {}).get("epochs", "?")
+    if auth:
+        ax2.set_title(f"last epoch: ours (epoch {epochs}, reduced scale)\nvs the authors' "
+                      "(their full scale)", fontsize=9)
+    else:
+        ax2.set_title(f"last epoch: ours (epoch {epochs})\nno published numbers for this protocol "
+                      f"(the authors': '{(data.get('authors') or {}).get('protocol', '-')}')",
+                      fontsize=9)
+    ax2.legend(fontsize=7)
+    return save(fig, base)
 
 
 def lag_recovery(result, base):
@@ -72,36 +117,39 @@ def lag_recovery(result, base):
     files = []
     ex = data.get("var3_example")
     if ex:
-        import numpy as np
-        fig, axes = plt.subplots(3, 3, figsize=(7.5, 7))
+        fig, axes = subplots(3, 3, figsize=(8.2, 7))
         vmax = max(abs(v) for src in ("true", "model", "ls") for m in ex[src] for r in m for v in r)
         for col, src in enumerate(("true", "model", "ls")):
             for lag in range(3):
                 ax = axes[lag][col]
                 m = np.array(ex[src][lag])
-                ax.imshow(m, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
-                for (r, c), v in np.ndenumerate(m):
-                    ax.text(c, r, f"{v:.3f}", ha="center", va="center", fontsize=8)
-                ax.set_xticks([])
-                ax.set_yticks([])
+                im = heatmap(ax, m, vmax, annotate="{:.3f}", colorbar=False)
+                ax.set_xticks(range(m.shape[1]))
+                ax.set_yticks(range(m.shape[0]))
+                ax.tick_params(labelsize=7)
                 if lag == 0:
                     ax.set_title({"true": "true A_k", "model": "SAMoVAR (Jacobian)",
                                   "ls": "LS VAR(3), same window"}[src], fontsize=9)
                 if col == 0:
-                    ax.set_ylabel(f"lag {lag + 1}")
+                    ax.set_ylabel(f"lag {lag + 1}: output channel")
+                if lag == 2:
+                    ax.set_xlabel("input channel")
+        fig.colorbar(im, ax=axes, fraction=0.03, pad=0.03, label="coefficient (one shared scale)")
         fig.suptitle(f"Bivariate VAR(3) validation sample {ex.get('sample')}")
-        files += _save(fig, base + "_var3")
+        files += save(fig, base, "_var3")
     per_lag = data.get("recovery_per_lag")
     if per_lag:
-        fig, ax = plt.subplots(figsize=(5, 3.5))
+        fig, ax = subplots(figsize=(5, 3.5))
         lags = [r["lag"] for r in per_lag]
         ax.plot(lags, [r["model"] for r in per_lag], "o-", label="SAMoVAR (Jacobian)")
         ax.plot(lags, [r["ls"] for r in per_lag], "s--", label="LS VAR(p), same window")
+        ax.axhline(1.0, color="gray", lw=0.8, ls=":", label="error of predicting A_k = 0")
         ax.set_xlabel("lag k")
         ax.set_ylabel("mean ||A_hat_k - A_k||_F / ||A_k||_F")
         ax.set_xticks(lags)
+        ax.set_ylim(bottom=0)
         ax.legend(fontsize=8)
-        files += _save(fig, base + "_per_lag")
+        files += save(fig, base, "_per_lag")
     return files
 
 
@@ -120,18 +168,21 @@ def misaligned(result, base):
     bars = [(k, v) for k, v in bars if v is not None]
     if not bars:
         return []
-    fig, ax = plt.subplots(figsize=(6.5, 3.6))
-    colors = ["tab:blue" if k.startswith("SAMoVAR") else "tab:green" for k, _ in bars]
-    ax.barh(range(len(bars)), [max(v, 1e-18) for _, v in bars], color=colors)
+    # Points, not bars: on a log axis a bar's length depends only on where the axis starts.
+    fig, ax = subplots(figsize=(6.5, 3.6))
+    for i, (k, v) in enumerate(bars):
+        ax.plot([max(v, 1e-18)], [i], "o", ms=8,
+                color="tab:blue" if k.startswith("SAMoVAR") else "tab:green")
+        ax.annotate(f"{v:.2g}", (max(v, 1e-18), i), xytext=(0, 8), textcoords="offset points",
+                    ha="center", fontsize=8)
     ax.set_yticks(range(len(bars)))
     ax.set_yticklabels([k for k, _ in bars], fontsize=8)
     ax.set_xscale("log")
-    ax.invert_yaxis()
-    for i, (_, v) in enumerate(bars):
-        ax.text(max(v, 1e-18), i, f" {v:.2g}", va="center", fontsize=8)
-    ax.set_xlabel("relative residual of the VAR explanation of the stack output")
+    ax.set_ylim(len(bars) - 0.4, -0.7)
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_xlabel("relative residual of the VAR explanation (floored at 1e-18)")
     ax.set_title(f"{result['claim']['id']} ({result.get('profile', '')})")
-    return _save(fig, base)
+    return save(fig, base)
 
 
 def key_ablation(result, base):
@@ -139,7 +190,7 @@ def key_ablation(result, base):
     runs = result.get("data", {}).get("runs", [])
     if not runs:
         return []
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
+    fig, axes = subplots(1, 2, figsize=(9, 3.6))
     lrs = sorted({r["lr"] for r in runs})
     for j, (key, label) in enumerate((("val_mse", "final validation MSE"),
                                       ("max_grad_norm", "max global gradient norm"))):
@@ -150,7 +201,7 @@ def key_ablation(result, base):
                 xs = [li + (vi - 0.5) * 0.3] * len(vals)
                 ax.scatter(xs, [v if v is not None else float("nan") for v in vals],
                            color="tab:blue" if variant == "identity" else "tab:red",
-                           label=(f"W_k = I" if variant == "identity" else "learned W_k")
+                           label=("W_k = I" if variant == "identity" else "learned W_k")
                            if li == 0 else None, s=18)
                 nd = sum(1 for r in runs if r["variant"] == variant and r["lr"] == lr
                          and r["diverged"])
@@ -162,7 +213,7 @@ def key_ablation(result, base):
         ax.set_ylabel(label)
         ax.legend(fontsize=8)
     fig.suptitle(f"{result['claim']['id']} ({result.get('profile', '')}): every seed")
-    return _save(fig, base)
+    return save(fig, base)
 
 
 PLOTS = {
