@@ -61,7 +61,7 @@ struct Check {
 struct Claim {
   std::string id, paper, statement, basis, source, quote, experiment, code, expected, reason,
       headline;
-  std::map<std::string, Params> profiles;  // validated against the experiment's schema
+  std::map<std::string, ParamValues> profiles;  // validated against the experiment's schema
   std::map<std::string, std::string> expected_by_profile;  // `expected` is the default profile's
   const std::string& expected_at(const std::string& profile) const {
     const auto it = expected_by_profile.find(profile);

@@ -58,9 +58,9 @@ std::int64_t RunContext::scaled(std::int64_t steps) const {
   return std::max<std::int64_t>(1, std::llround(static_cast<double>(steps) * budget));
 }
 
-Params validated_params(const ExperimentKind& kind, const nlohmann::json& raw,
-                        const std::string& where, bool machine_rules) {
-  Params params(raw, kind.params, where);
+ParamValues validated_params(const ExperimentKind& kind, const nlohmann::json& raw,
+                             const std::string& where, bool machine_rules) {
+  ParamValues params(raw, kind.params, where);
   for (const auto& c : kind.constraints) {
     if (c.machine) continue;
     const std::string err = c.violation(params);
@@ -70,7 +70,7 @@ Params validated_params(const ExperimentKind& kind, const nlohmann::json& raw,
   return params;
 }
 
-void check_machine_rules(const ExperimentKind& kind, const Params& params,
+void check_machine_rules(const ExperimentKind& kind, const ParamValues& params,
                          const std::string& where) {
   for (const auto& c : kind.constraints) {
     if (!c.machine) continue;

@@ -33,7 +33,7 @@ class CellStore {
 };
 
 struct RunContext {
-  const Params& params;
+  const ParamValues& params;
   std::uint64_t seed = 0;
   std::string profile;
   // Reports progress as a fraction in [0, 1] with a short label; cheap, call it freely.
@@ -118,13 +118,13 @@ struct ExperimentKind {
   std::vector<std::string> split_over;
 };
 
-// Params of `kind` that satisfy its schema and every constraint (the machine's too, unless
+// ParamValues of `kind` that satisfy its schema and every constraint (the machine's too, unless
 // `machine_rules` is false: loading a claim file); InputError prefixed by `where`
 // ("file.json: profiles.smoke", "--set on claim 'x'") naming the parameters otherwise.
-Params validated_params(const ExperimentKind& kind, const nlohmann::json& raw,
-                        const std::string& where, bool machine_rules = true);
+ParamValues validated_params(const ExperimentKind& kind, const nlohmann::json& raw,
+                             const std::string& where, bool machine_rules = true);
 // Throws InputError prefixed by `where` when `params` break a machine rule (Constraint::machine).
-void check_machine_rules(const ExperimentKind& kind, const Params& params,
+void check_machine_rules(const ExperimentKind& kind, const ParamValues& params,
                          const std::string& where);
 
 // Declarations by kind name: metric patterns, and whether the kind is trained.

@@ -114,7 +114,7 @@ std::string check_value(const nlohmann::json& v, const ParamSpec& p) {
   return "has an unknown type";
 }
 
-std::string fmt_param(const Params& p, const std::string& key) {
+std::string fmt_param(const ParamValues& p, const std::string& key) {
   return key + " = " + p.json().at(key).dump();
 }
 
@@ -123,12 +123,12 @@ std::string fmt_param(const Params& p, const std::string& key) {
 namespace {
 
 // The integers of an Int or IntList parameter.
-std::vector<std::int64_t> int_values(const Params& p, const std::string& key) {
+std::vector<std::int64_t> int_values(const ParamValues& p, const std::string& key) {
   return p.json().at(key).is_array() ? p.ints(key) : std::vector<std::int64_t>{p.i(key)};
 }
 
 // `key` with its first element (or its value) replaced by v.
-nlohmann::json with_first(const Params& p, const std::string& key, std::int64_t v) {
+nlohmann::json with_first(const ParamValues& p, const std::string& key, std::int64_t v) {
   if (!p.json().at(key).is_array()) return {{key, v}};
   nlohmann::json list = p.json().at(key);
   list[0] = v;
@@ -140,14 +140,14 @@ nlohmann::json with_first(const Params& p, const std::string& key, std::int64_t 
 Constraint divides(std::string a, std::string b) {
   Constraint c;
   c.text = a + " divides " + b;
-  c.violation = [a, b](const Params& p) -> std::string {
+  c.violation = [a, b](const ParamValues& p) -> std::string {
     const std::int64_t y = p.i(b);
     for (const std::int64_t x : int_values(p, a))
       if (x == 0 || y % x != 0)
         return a + " must divide " + b + " (" + fmt_param(p, a) + ", " + fmt_param(p, b) + ")";
     return "";
   };
-  c.counterexamples = [a, b](const Params& p) {
+  c.counterexamples = [a, b](const ParamValues& p) {
     std::vector<nlohmann::json> out = {with_first(p, a, p.i(b) + 1)};
     if (int_values(p, a).front() >= 2) out.push_back({{b, p.i(b) + 1}});
     return out;
@@ -158,11 +158,11 @@ Constraint divides(std::string a, std::string b) {
 Constraint less(std::string a, std::string b) {
   Constraint c;
   c.text = a + " < " + b;
-  c.violation = [a, b](const Params& p) -> std::string {
+  c.violation = [a, b](const ParamValues& p) -> std::string {
     if (p.number(a) < p.number(b)) return "";
     return a + " must be less than " + b + " (" + fmt_param(p, a) + ", " + fmt_param(p, b) + ")";
   };
-  c.counterexamples = [a, b](const Params& p) {
+  c.counterexamples = [a, b](const ParamValues& p) {
     return std::vector<nlohmann::json>{{{a, p.json().at(b)}}, {{b, p.json().at(a)}}};
   };
   return c;
@@ -171,11 +171,11 @@ Constraint less(std::string a, std::string b) {
 Constraint less_equal(std::string a, std::string b) {
   Constraint c;
   c.text = a + " <= " + b;
-  c.violation = [a, b](const Params& p) -> std::string {
+  c.violation = [a, b](const ParamValues& p) -> std::string {
     if (p.number(a) <= p.number(b)) return "";
     return a + " must be at most " + b + " (" + fmt_param(p, a) + ", " + fmt_param(p, b) + ")";
   };
-  c.counterexamples = [a, b](const Params& p) {
+  c.counterexamples = [a, b](const ParamValues& p) {
     const auto& vb = p.json().at(b);
     return std::vector<nlohmann::json>{
         {{a, vb.is_number_integer() ? nlohmann::json(p.i(b) + 1) : nlohmann::json(p.d(b) + 1)}}};
@@ -186,12 +186,12 @@ Constraint less_equal(std::string a, std::string b) {
 Constraint even(std::string a) {
   Constraint c;
   c.text = a + " is even";
-  c.violation = [a](const Params& p) -> std::string {
+  c.violation = [a](const ParamValues& p) -> std::string {
     for (const std::int64_t x : int_values(p, a))
       if (x % 2 != 0) return a + " must be even (" + fmt_param(p, a) + ")";
     return "";
   };
-  c.counterexamples = [a](const Params& p) {
+  c.counterexamples = [a](const ParamValues& p) {
     const std::int64_t x = int_values(p, a).front();
     return std::vector<nlohmann::json>{with_first(p, a, x + 1), with_first(p, a, x - 1)};
   };
@@ -202,11 +202,11 @@ Constraint at_least_when(std::string a, std::int64_t min, std::string list, std:
                          std::string why) {
   Constraint c;
   c.text = a + " >= " + std::to_string(min) + " when " + list + " includes '" + element + "'";
-  const auto listed = [list, element](const Params& p) {
+  const auto listed = [list, element](const ParamValues& p) {
     const auto v = p.strings(list);
     return std::find(v.begin(), v.end(), element) != v.end();
   };
-  c.violation = [=](const Params& p) -> std::string {
+  c.violation = [=](const ParamValues& p) -> std::string {
     if (!listed(p)) return "";
     for (const std::int64_t x : int_values(p, a))
       if (x < min)
@@ -214,7 +214,7 @@ Constraint at_least_when(std::string a, std::int64_t min, std::string list, std:
                element + "': " + why + " (" + fmt_param(p, a) + ", " + fmt_param(p, list) + ")";
     return "";
   };
-  c.counterexamples = [=](const Params& p) {
+  c.counterexamples = [=](const ParamValues& p) {
     nlohmann::json change = with_first(p, a, min - 1);
     if (!listed(p)) change[list] = {element};
     return std::vector<nlohmann::json>{change};
@@ -222,12 +222,13 @@ Constraint at_least_when(std::string a, std::int64_t min, std::string list, std:
   return c;
 }
 
-Constraint fits_memory(std::vector<std::string> sizes, std::function<double(const Params&)> bytes) {
+Constraint fits_memory(std::vector<std::string> sizes,
+                       std::function<double(const ParamValues&)> bytes) {
   Constraint c;
   for (const auto& k : sizes) c.text += (c.text.empty() ? "" : ", ") + k;
   c.text += " fit in memory";
   c.machine = true;
-  c.violation = [sizes, bytes](const Params& p) -> std::string {
+  c.violation = [sizes, bytes](const ParamValues& p) -> std::string {
     const double need = bytes(p), budget = static_cast<double>(memory_budget_bytes());
     if (need <= budget) return "";
     std::string values;
@@ -333,8 +334,8 @@ ParamSpec p_strings(std::string name, std::vector<std::string> choices) {
   return p;
 }
 
-Params::Params(const nlohmann::json& raw, const std::vector<ParamSpec>& schema,
-               const std::string& where) {
+ParamValues::ParamValues(const nlohmann::json& raw, const std::vector<ParamSpec>& schema,
+                         const std::string& where) {
   if (!raw.is_object()) throw InputError(where + ": must be an object of parameters");
   std::set<std::string> known;
   for (const auto& p : schema) known.insert(p.name);
@@ -360,24 +361,24 @@ Params::Params(const nlohmann::json& raw, const std::vector<ParamSpec>& schema,
   }
 }
 
-const nlohmann::json& Params::at(const std::string& key) const {
+const nlohmann::json& ParamValues::at(const std::string& key) const {
   if (!values_.contains(key)) throw std::out_of_range("parameter '" + key + "' not in schema");
   return values_.at(key);
 }
 
-std::int64_t Params::i(const std::string& key) const { return at(key).get<std::int64_t>(); }
-double Params::number(const std::string& key) const { return at(key).get<double>(); }
-int Params::i32(const std::string& key) const { return at(key).get<int>(); }
-double Params::d(const std::string& key) const { return at(key).get<double>(); }
-bool Params::b(const std::string& key) const { return at(key).get<bool>(); }
-std::string Params::s(const std::string& key) const { return at(key).get<std::string>(); }
-std::vector<std::int64_t> Params::ints(const std::string& key) const {
+std::int64_t ParamValues::i(const std::string& key) const { return at(key).get<std::int64_t>(); }
+double ParamValues::number(const std::string& key) const { return at(key).get<double>(); }
+int ParamValues::i32(const std::string& key) const { return at(key).get<int>(); }
+double ParamValues::d(const std::string& key) const { return at(key).get<double>(); }
+bool ParamValues::b(const std::string& key) const { return at(key).get<bool>(); }
+std::string ParamValues::s(const std::string& key) const { return at(key).get<std::string>(); }
+std::vector<std::int64_t> ParamValues::ints(const std::string& key) const {
   return at(key).get<std::vector<std::int64_t>>();
 }
-std::vector<double> Params::reals(const std::string& key) const {
+std::vector<double> ParamValues::reals(const std::string& key) const {
   return at(key).get<std::vector<double>>();
 }
-std::vector<std::string> Params::strings(const std::string& key) const {
+std::vector<std::string> ParamValues::strings(const std::string& key) const {
   return at(key).get<std::vector<std::string>>();
 }
 

@@ -53,13 +53,13 @@ ParamSpec p_strings(std::string name, std::vector<std::string> choices = {});
 // A condition between parameters of one kind, checked with the schema (when a claim is loaded
 // and when `--set` is applied), before any work: h divides D, lo < hi, an even count, the memory
 // a run needs. `violation` returns "" when the condition holds, else what is wrong, with values.
-class Params;
+class ParamValues;
 struct Constraint {
   std::string text;  // the rule, e.g. "heads divides width"
-  std::function<std::string(const Params&)> violation;
+  std::function<std::string(const ParamValues&)> violation;
   // Changes to valid parameters that break the rule (e.g. {"width": width + 1}), for the schema
   // property test; each may fall outside the schema's ranges. Empty for fits_memory.
-  std::function<std::vector<nlohmann::json>(const Params&)> counterexamples;
+  std::function<std::vector<nlohmann::json>(const ParamValues&)> counterexamples;
   // Depends on this machine (fits_memory): checked for the profile about to run, not when a
   // claim file is loaded, so a claim file valid on one machine is valid on every machine.
   bool machine = false;
@@ -75,24 +75,26 @@ Constraint at_least_when(std::string a, std::int64_t min, std::string list, std:
                          std::string why);
 // The bytes a run needs (an estimate from the sizes named in `sizes`) must fit the machine's
 // memory budget (core/memory.h); the error names each size with its value.
-Constraint fits_memory(std::vector<std::string> sizes, std::function<double(const Params&)> bytes);
+Constraint fits_memory(std::vector<std::string> sizes,
+                       std::function<double(const ParamValues&)> bytes);
 
 // What a parameter allows, e.g. "an integer in [1, 64]" or "a list of strings, one of 'A' 'B'".
 std::string allowed_text(const ParamSpec& spec);
 
 // Converts one `--set` value to the JSON type of its parameter; lists are comma-separated.
-// Empty values and elements are errors; the range is checked by Params.
+// Empty values and elements are errors; the range is checked by ParamValues.
 nlohmann::json parse_override(const ParamSpec& spec, const std::string& text,
                               const std::string& where);
 
 // A seed as the CLI takes it: decimal digits only, in [0, 2^64 - 1]; InputError naming `what`.
 std::uint64_t parse_seed(const std::string& text, const std::string& what);
 
-class Params {
+class ParamValues {
  public:
-  Params() = default;
+  ParamValues() = default;
   // Validates `raw` against `schema`; `where` prefixes every error ("file.json: profiles.smoke").
-  Params(const nlohmann::json& raw, const std::vector<ParamSpec>& schema, const std::string& where);
+  ParamValues(const nlohmann::json& raw, const std::vector<ParamSpec>& schema,
+              const std::string& where);
 
   std::int64_t i(const std::string& key) const;
   int i32(const std::string& key) const;

@@ -78,7 +78,7 @@ std::vector<PlanUnit> make_plan(const std::vector<Claim>& claims, const std::str
   for (const Claim& c : claims) {
     if (!c.has_profile(profile))
       throw InputError("claim '" + c.id + "' has no profile '" + profile + "'");
-    const Params base = resolve_params(c, profile, overrides);
+    const ParamValues base = resolve_params(c, profile, overrides);
     // The cartesian product of the split parameters' elements, in the order they are listed.
     std::vector<std::vector<std::string>> pieces = {{}};
     for (const auto& name : c.kind().split_over) {

@@ -158,9 +158,9 @@ class FileCellStore : public CellStore {
 
 }  // namespace
 
-Params resolve_params(const Claim& claim, const std::string& profile,
-                      const std::vector<std::string>& overrides) {
-  const Params& base = claim.profiles.at(profile);
+ParamValues resolve_params(const Claim& claim, const std::string& profile,
+                           const std::vector<std::string>& overrides) {
+  const ParamValues& base = claim.profiles.at(profile);
   if (overrides.empty()) {  // the file's values: valid everywhere, but do they fit this machine?
     check_machine_rules(claim.kind(), base,
                         claim.file.string() + ": profiles." + profile + " on this machine");
@@ -168,7 +168,7 @@ Params resolve_params(const Claim& claim, const std::string& profile,
   }
   const auto& schema = claim.kind().params;
   nlohmann::json raw = base.json();
-  for (const auto& spec : schema)  // defaults are filled in again by Params
+  for (const auto& spec : schema)  // defaults are filled in again by ParamValues
     if (!spec.required && raw.contains(spec.name) && raw[spec.name] == spec.fallback)
       raw.erase(spec.name);
   std::set<std::string> seen;
@@ -319,7 +319,7 @@ ClaimResult run_claim(const Claim& claim, const RunOptions& options) {
                      "' (it has: smoke, default" + (claim.has_profile("full") ? ", full" : "") +
                      ")");
   }
-  const Params params = resolve_params(claim, options.profile, options.overrides);
+  const ParamValues params = resolve_params(claim, options.profile, options.overrides);
   const std::filesystem::path path = options.out_dir / options.profile / claim.id / "result.json";
   if (options.write) {
     ensure_writable_dir(path.parent_path());

@@ -49,7 +49,7 @@ ClaimResult run_claim(const Claim& claim, const RunOptions& options);
 nlohmann::json provenance();
 
 // The profile's parameters with `overrides` applied; InputError naming a bad key or value.
-Params resolve_params(const Claim& claim, const std::string& profile,
-                      const std::vector<std::string>& overrides);
+ParamValues resolve_params(const Claim& claim, const std::string& profile,
+                           const std::vector<std::string>& overrides);
 
 }  // namespace attnlab

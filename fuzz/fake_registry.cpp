@@ -24,7 +24,7 @@ ExperimentKind train_kind() {
            p_real("clip", 0, 1e10).optional(10.0), p_bool("ablation").optional(false),
            p_string("tag").optional("run")},
           never_run,
-          {less_equal("d", "n"), fits_memory({"batch", "n", "d"}, [](const Params& p) {
+          {less_equal("d", "n"), fits_memory({"batch", "n", "d"}, [](const ParamValues& p) {
              return p.number("batch") * (p.number("n") + 1) * (p.number("d") + 1) * 8.0 * 4;
            })}};
 }
@@ -51,7 +51,7 @@ ExperimentKind lists_kind() {
            p_int("m", 2, 65536), p_int("n", 4, 100000),
            p_strings("labels").optional(nlohmann::json::array({"x"}))},
           never_run,
-          {even("m"), fits_memory({"m", "n"}, [](const Params& p) {
+          {even("m"), fits_memory({"m", "n"}, [](const ParamValues& p) {
              return p.number("m") * p.number("n") * 8.0 * 16;
            })}};
 }

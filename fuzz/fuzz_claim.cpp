@@ -44,7 +44,7 @@ void check_profiles(const attnlab::Claim& c, const attnlab::ExperimentKind& kind
       finding("profile " + name + " cannot be written: " + attnlab::fuzz::current_exception_text());
     }
     try {  // the recorded parameters reproduce the run: they validate to the same values
-      const attnlab::Params again =
+      const attnlab::ParamValues again =
           attnlab::validated_params(kind, attnlab::parse_json_strict(text, "recorded"), "recorded",
                                     /*machine_rules=*/false);  // as load_claim validates
       expect(again.json() == params.json(), "profile " + name + " changed on re-validation");

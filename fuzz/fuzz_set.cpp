@@ -191,7 +191,7 @@ void fuzz_overrides(const attnlab::ExperimentKind& kind, const std::vector<std::
     }
     check_override(*spec, text, raw[key]);
   }
-  attnlab::Params params;
+  attnlab::ParamValues params;
   try {
     params = attnlab::validated_params(kind, raw, kWhere);
   } catch (const attnlab::InputError& e) {
@@ -209,7 +209,7 @@ void fuzz_overrides(const attnlab::ExperimentKind& kind, const std::vector<std::
     finding("accepted parameters cannot be written: " + attnlab::fuzz::current_exception_text());
   }
   try {
-    const attnlab::Params again = attnlab::validated_params(
+    const attnlab::ParamValues again = attnlab::validated_params(
         kind, attnlab::parse_json_strict(recorded, "recorded"), "recorded");
     expect(again.json() == params.json(), "parameters changed through the result file");
   } catch (...) {

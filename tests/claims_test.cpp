@@ -186,16 +186,16 @@ TEST(ClaimSelect, FullIdSelectsOnlyThatClaimEvenWhenOthersExtendIt) {
                           [](const Claim& c) { return c.id == "curse.e3_attention_ood_failure"; }));
 }
 
-TEST(Params, DefaultsAreFilledAndRecorded) {
+TEST(ParamValues, DefaultsAreFilledAndRecorded) {
   const std::vector<ParamSpec> schema = {p_int("n", 1, 10), p_real("s", 0, 1).optional(0.5),
                                          p_string("v", {"A", "B"})};
-  const Params p(nlohmann::json{{"n", 3}, {"v", "B"}}, schema, "here");
+  const ParamValues p(nlohmann::json{{"n", 3}, {"v", "B"}}, schema, "here");
   EXPECT_EQ(p.i("n"), 3);
   EXPECT_EQ(p.d("s"), 0.5);
   EXPECT_EQ(p.json()["s"], 0.5);
-  EXPECT_THROW(Params(nlohmann::json{{"n", 3}, {"v", "C"}}, schema, "here"), InputError);
-  EXPECT_THROW(Params(nlohmann::json{{"n", 11}, {"v", "A"}}, schema, "here"), InputError);
-  EXPECT_THROW(Params(nlohmann::json{{"n", 2.5}, {"v", "A"}}, schema, "here"), InputError);
+  EXPECT_THROW(ParamValues(nlohmann::json{{"n", 3}, {"v", "C"}}, schema, "here"), InputError);
+  EXPECT_THROW(ParamValues(nlohmann::json{{"n", 11}, {"v", "A"}}, schema, "here"), InputError);
+  EXPECT_THROW(ParamValues(nlohmann::json{{"n", 2.5}, {"v", "A"}}, schema, "here"), InputError);
 }
 
 }  // namespace

@@ -105,7 +105,7 @@ std::string input_error(const std::function<void()>& f) {
 
 TEST(Runner, SetOverridesAreTypedValidatedAndRecorded) {
   const Claim& c = claim_by_id("icl.table1");
-  const Params p = resolve_params(c, "smoke", {"depths=1,2", "models=diag", "lr=0.002"});
+  const ParamValues p = resolve_params(c, "smoke", {"depths=1,2", "models=diag", "lr=0.002"});
   EXPECT_EQ(p.ints("depths"), (std::vector<std::int64_t>{1, 2}));
   EXPECT_EQ(p.strings("models"), std::vector<std::string>{"diag"});
   EXPECT_EQ(p.d("lr"), 0.002);

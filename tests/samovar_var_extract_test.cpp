@@ -67,7 +67,7 @@ TEST(SamovarTraining, BitwiseIdenticalForOneAndTwoThreads) {
                               {"aux_weight", 1.0},
                               {"channel_drop", true},
                               {"ls_max_order", 2}};
-  const Params params(raw, kind->params, "test");
+  const ParamValues params(raw, kind->params, "test");
   std::map<std::string, double> first;
   bool have_first = false;
   for (int threads : {1, 2, 1}) {

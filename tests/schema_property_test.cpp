@@ -1,6 +1,6 @@
 // Walks the schema of every experiment kind that a claim uses and tries each boundary of each
 // parameter through `--set` (min, max, just outside, 0, -1, NaN, inf, huge, empty, garbage) and
-// each declared cross-parameter constraint: the answer is a valid Params or an InputError
+// each declared cross-parameter constraint: the answer is a valid ParamValues or an InputError
 // naming the parameter, never another exception. A second pass runs the executable with every
 // number at its minimum, one claim per kind: exit 0, 1 or 2 within a minute, never a crash, a
 // hang or a partial file.
@@ -68,11 +68,11 @@ std::vector<std::string> boundary_texts(const ParamSpec& p) {
   return t;
 }
 
-// A valid Params, or an InputError that names the parameter; anything else fails the test.
+// A valid ParamValues, or an InputError that names the parameter; anything else fails the test.
 void expect_valid_or_named(const Claim& c, const std::vector<std::string>& sets,
                            const std::string& name) {
   try {
-    const Params p = resolve_params(c, "smoke", sets);
+    const ParamValues p = resolve_params(c, "smoke", sets);
     const auto& spec = *std::find_if(c.kind().params.begin(), c.kind().params.end(),
                                      [&](const ParamSpec& s) { return s.name == name; });
     const auto& v = p.json().at(name);
@@ -105,7 +105,7 @@ TEST(SchemaProperty, EveryBoundaryOfEveryParameterIsValidOrANamedError) {
 TEST(SchemaProperty, EveryConstraintRejectsItsCounterexamples) {
   std::size_t checked = 0;
   for (const auto& [kind, claim] : claim_per_kind()) {
-    const Params base = claim.profiles.at("smoke");
+    const ParamValues base = claim.profiles.at("smoke");
     for (const auto& rule : claim.kind().constraints) {
       EXPECT_EQ(rule.violation(base), "") << claim.id << " smoke breaks " << rule.text;
       if (!rule.counterexamples) continue;  // fits_memory: see InputContract tests
@@ -117,7 +117,7 @@ TEST(SchemaProperty, EveryConstraintRejectsItsCounterexamples) {
         nlohmann::json raw = base.json();
         for (const auto& [k, v] : change.items()) raw[k] = v;
         try {
-          Params(raw, claim.kind().params, "range");
+          ParamValues(raw, claim.kind().params, "range");
         } catch (const InputError&) {
           continue;
         }

@@ -42,7 +42,7 @@ struct Sweep {
 };
 
 Sweep run_sweep(const RunContext& ctx) {
-  const Params& P = ctx.params;
+  const ParamValues& P = ctx.params;
   struct Job {
     std::string variant;
     int m, n;
@@ -348,7 +348,7 @@ Outcome run_e8(const RunContext& ctx) {
 // memory: per width, the (n + n_test) x m x d activations (a few copies), and with `ntk` the
 // kernel matrices, n x (n + n_test).
 std::vector<Constraint> sweep_constraints() {
-  const auto bytes = [](const Params& P) {
+  const auto bytes = [](const ParamValues& P) {
     const double n = P.number("n"), n_test = P.number("n_test"), d = P.number("d");
     double m = P.number("n_sweep_m");
     for (const auto w : P.ints("ms")) m = std::max(m, static_cast<double>(w));

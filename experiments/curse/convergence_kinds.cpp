@@ -15,7 +15,7 @@
 namespace attnlab::curse {
 namespace {
 
-SsmSpec spec_of(const Params& P, const std::string& variant, int d) {
+SsmSpec spec_of(const ParamValues& P, const std::string& variant, int d) {
   SsmSpec s;
   s.variant = parse_ssm_variant(variant);
   s.d = d;
@@ -36,7 +36,7 @@ std::vector<int> log_grid(int T) {
 }
 
 Outcome run_convergence(const RunContext& ctx) {
-  const Params& P = ctx.params;
+  const ParamValues& P = ctx.params;
   const int T = ctx.scaled(P.i32("steps"));
   const std::vector<int> grid = log_grid(T);
   Outcome out;
@@ -173,7 +173,7 @@ SpectrumBounds gaussian_control(int n, int p, std::uint64_t seed) {
 }
 
 Outcome run_kernel(const RunContext& ctx) {
-  const Params& P = ctx.params;
+  const ParamValues& P = ctx.params;
   Outcome out;
   double ratio_max = -INFINITY, rank_max = 0, loss_min = INFINITY;
   nlohmann::json spectra = nlohmann::json::array();
@@ -312,7 +312,7 @@ std::vector<ExperimentKind> convergence_experiments() {
        // the width-m features of the largest n.
        {even("m"), even("m_extended"), even("m_train"), variant_b_dimension("d"),
         fits_memory({"ns", "n_realistic", "m", "m_train", "d"},
-                    [](const Params& P) {
+                    [](const ParamValues& P) {
                       double n = P.number("n_realistic");
                       for (const auto v : P.ints("ns")) n = std::max(n, static_cast<double>(v));
                       const double m = std::max(P.number("m"), P.number("m_train"));

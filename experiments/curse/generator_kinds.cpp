@@ -107,7 +107,7 @@ void sampling_metrics(const std::string& v, const SsmSpec& spec, const Eigen::Ve
 }
 
 Outcome run(const RunContext& ctx) {
-  const Params& p = ctx.params;
+  const ParamValues& p = ctx.params;
   const auto n_id = static_cast<std::size_t>(p.i("n_id"));
   const auto n_ood = static_cast<std::size_t>(p.i("n_ood"));
   Outcome out;
@@ -145,7 +145,7 @@ std::vector<ExperimentKind> generator_experiments() {
            run,
            {at_least_when("d", kSsmVariantBMinDim, "variants", "B", kSsmVariantBWhy),
             // both sample sets are held at once: n x (d + 1) doubles and per-row counts
-            fits_memory({"n_id", "n_ood", "d"}, [](const Params& p) {
+            fits_memory({"n_id", "n_ood", "d"}, [](const ParamValues& p) {
               return 8.0 * (p.number("n_id") + p.number("n_ood")) * (p.number("d") + 3);
             })}}};
 }

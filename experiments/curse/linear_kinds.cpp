@@ -12,7 +12,7 @@ namespace attnlab::curse {
 namespace {
 
 Outcome run_e2(const RunContext& ctx) {
-  const Params& P = ctx.params;
+  const ParamValues& P = ctx.params;
   Outcome out;
   double coef_ratio = 0, coef_sigma0 = 0, ratio_min = INFINITY, ratio_max = 0, mse0 = 0;
   double slope_min = INFINITY, slope_max = -INFINITY, neg_floor_min = INFINITY, neg0 = INFINITY;

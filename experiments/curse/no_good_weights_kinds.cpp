@@ -12,7 +12,7 @@ namespace attnlab::curse {
 namespace {
 
 Outcome run_oracle(const RunContext& ctx) {
-  const Params& P = ctx.params;
+  const ParamValues& P = ctx.params;
   Outcome out;
   double ratio_min = INFINITY;
   nlohmann::json rows = nlohmann::json::array();

@@ -227,7 +227,7 @@ void report(const ModelSeries& s, const std::string& v, Outcome& out, nlohmann::
 }
 
 Outcome run_e10(const RunContext& ctx) {
-  const Params& P = ctx.params;
+  const ParamValues& P = ctx.params;
   const int m = P.i32("m"), steps = P.i32("steps"), seeds = P.i32("seeds");
   const double ef = P.d("eta_factor");
   Outcome out;

@@ -28,7 +28,7 @@ Problem draw(Eigen::Index L, Eigen::Index d, Rng& rng) {
 }
 
 Outcome run_gradient(const RunContext& ctx) {
-  const Params& P = ctx.params;
+  const ParamValues& P = ctx.params;
   const auto d = static_cast<Eigen::Index>(P.i("d"));
   Outcome out;
   double worst = 0;
@@ -61,7 +61,7 @@ Outcome run_gradient(const RunContext& ctx) {
 }
 
 Outcome run_case(const RunContext& ctx) {
-  const Params& P = ctx.params;
+  const ParamValues& P = ctx.params;
   const auto d = static_cast<Eigen::Index>(P.i("d"));
   const double eta = P.d("eta");
   Outcome out;

@@ -62,7 +62,7 @@ Moments softmax_moments_mc(int d, double w, double s, long samples, std::uint64_
 }
 
 Outcome run_e6(const RunContext& ctx) {
-  const Params& P = ctx.params;
+  const ParamValues& P = ctx.params;
   const long samples = P.i("samples");
   Outcome out;
   double neg_margin = INFINITY, neg_vs_other = INFINITY, pos_margin = INFINITY, inv_z = 0;

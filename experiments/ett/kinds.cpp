@@ -74,7 +74,7 @@ std::vector<ParamSpec> schema() {
 std::vector<Constraint> constraints() {
   Constraint paired;
   paired.text = "lookback 0 needs horizons in {96, 192, 336, 720}";
-  paired.violation = [](const Params& p) -> std::string {
+  paired.violation = [](const ParamValues& p) -> std::string {
     if (p.i32("lookback") != 0) return "";
     for (const auto h : p.ints("horizons"))
       if (authors_lookback(static_cast<int>(h)) == 0)
@@ -83,14 +83,14 @@ std::vector<Constraint> constraints() {
                "(or give a lookback)";
     return "";
   };
-  paired.counterexamples = [](const Params&) {
+  paired.counterexamples = [](const ParamValues&) {
     return std::vector<nlohmann::json>{{{"lookback", 0}, {"horizons", {97}}}};
   };
   return {divides("heads", "width"), paired};
 }
 
 Outcome run(const RunContext& ctx) {
-  const Params& prm = ctx.params;
+  const ParamValues& prm = ctx.params;
   const auto datasets = prm.strings("datasets"), models = prm.strings("models"),
              baselines = prm.strings("baselines");
   const auto horizons = prm.ints("horizons");

@@ -38,7 +38,7 @@ Constraint sequences_fit_memory(std::vector<std::string> sets, std::string batch
   if (!batch.empty()) sizes.push_back(batch);
   sizes.push_back("n");
   sizes.push_back("d");
-  return fits_memory(sizes, [sets, batch](const Params& p) {
+  return fits_memory(sizes, [sets, batch](const ParamValues& p) {
     double count = batch.empty() ? 0.0 : 32 * p.number(batch);
     for (const auto& s : sets) count += p.number(s);
     return 8.0 * count * (p.number("n") + 1) * (p.number("d") + 1);

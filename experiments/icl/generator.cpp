@@ -141,7 +141,7 @@ void run_law(const std::string& name, const RegressionSpec& spec, std::int64_t t
 }
 
 Outcome run(const RunContext& ctx) {
-  const Params& p = ctx.params;
+  const ParamValues& p = ctx.params;
   RegressionSpec base;
   base.d = p.i32("d");
   base.n = p.i32("n");

@@ -39,7 +39,7 @@ std::uint64_t column_index(const std::string& column) {
 
 TrainSpec train_spec(const RunContext& ctx, const std::string& model, int L,
                      const std::string& column) {
-  const Params& p = ctx.params;
+  const ParamValues& p = ctx.params;
   TrainSpec t;
   t.model = model;
   t.layers = L;

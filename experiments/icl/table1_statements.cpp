@@ -16,7 +16,7 @@ std::string cell_key(const std::string& model, int L, const std::string& column)
   return model + std::to_string(L) + "_" + column;
 }
 
-Table1Tolerance table1_tolerance(const Params& p) {
+Table1Tolerance table1_tolerance(const ParamValues& p) {
   Table1Tolerance tol;
   tol.abs = p.d("tol_abs");
   tol.rel = p.d("tol_rel");

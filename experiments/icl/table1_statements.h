@@ -56,7 +56,7 @@ struct Table1Tolerance {
   double abs = 0, rel = 0, judged_from = 0, noise_free_factor = 0, noise_free_floor = 0;
   int noise_free_from_depth = 0;
 };
-Table1Tolerance table1_tolerance(const Params& p);  // the kind's tol_* parameters
+Table1Tolerance table1_tolerance(const ParamValues& p);  // the kind's tol_* parameters
 // How far `ours` lies outside the tolerance around the paper's value (<= 0: within); nothing for
 // cells without a rule.
 std::optional<double> table1_excess(const Table1Tolerance& tol, const std::string& model, int L,

@@ -35,7 +35,7 @@ ModelRun model_run(const std::string& text, std::int64_t steps, int seeds) {
 Constraint distinct_model_keys() {
   Constraint c;
   c.text = "models have distinct MODEL LAYERS keys";
-  c.violation = [](const Params& p) -> std::string {
+  c.violation = [](const ParamValues& p) -> std::string {
     std::set<std::string> seen;
     for (const auto& m : p.strings("models")) {
       const std::string key = parse_model_spec(m).key;
@@ -44,7 +44,7 @@ Constraint distinct_model_keys() {
     }
     return "";
   };
-  c.counterexamples = [](const Params& p) {
+  c.counterexamples = [](const ParamValues& p) {
     auto models = p.strings("models");
     models.push_back(models.front());
     return std::vector<nlohmann::json>{{{"models", models}}};

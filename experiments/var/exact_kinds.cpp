@@ -27,7 +27,7 @@ sv::Params random_params(const sv::Config& cfg, double weight_std, Rng& rng) {
   return p;
 }
 
-sv::Config stack_config(const Params& prm, int layers) {
+sv::Config stack_config(const ParamValues& prm, int layers) {
   sv::Config cfg;
   cfg.input_len = prm.i32("tokens") / 2;  // T = 2 P with s = 1
   cfg.patch = 1;

@@ -269,7 +269,7 @@ bool trained_from_json(const nlohmann::json& j, const sv::Config& cfg, Trained& 
 }
 
 Outcome run_generalization(const RunContext& ctx) {
-  const Params& prm = ctx.params;
+  const ParamValues& prm = ctx.params;
   const int L = prm.i32("input_len"), seeds = prm.i32("seeds");
   const std::string protocol = prm.s("protocol");
   const auto train = make_split(protocol, true, ctx.seed, prm.i32("train_size"), L);

@@ -102,7 +102,7 @@ void samovar_fractions(const std::string& name, SamovarSplit split, std::size_t 
 }
 
 Outcome run(const RunContext& ctx) {
-  const Params& p = ctx.params;
+  const ParamValues& p = ctx.params;
   VarSpec spec;
   spec.dim = p.i32("dim");
   spec.order = p.i32("order");
@@ -190,11 +190,12 @@ ExperimentKind generator_kind() {
           // One series per thread (its history and a copy), and a whole SAMoVAR split at once:
           // per draw its 65 x 2 series and coefficients, ~12 KB measured (experiments/cli
           // cmd_synth.cpp's preset estimate).
-          {fits_memory({"length", "burn_in", "order", "dim", "samovar_draws"}, [](const Params& p) {
-            const double series = p.number("length") + p.number("burn_in") + p.number("order");
-            return 8.0 * 2 * memory_threads() * series * p.number("dim") +
-                   12000.0 * p.number("samovar_draws");
-          })}};
+          {fits_memory(
+              {"length", "burn_in", "order", "dim", "samovar_draws"}, [](const ParamValues& p) {
+                const double series = p.number("length") + p.number("burn_in") + p.number("order");
+                return 8.0 * 2 * memory_threads() * series * p.number("dim") +
+                       12000.0 * p.number("samovar_draws");
+              })}};
 }
 
 }  // namespace attnlab::var

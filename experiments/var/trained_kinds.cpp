@@ -121,7 +121,7 @@ VarResiduals var_residuals(const sv::Params& ps, const sv::Config& cs, const sv:
 }
 
 Outcome run_misaligned(const RunContext& ctx) {
-  const Params& prm = ctx.params;
+  const ParamValues& prm = ctx.params;
   const int L = prm.i32("input_len"), seeds = prm.i32("seeds");
   const std::string protocol = prm.s("protocol");
   const auto train = make_split(protocol, true, ctx.seed, prm.i32("train_size"), L);
@@ -178,7 +178,7 @@ Outcome run_misaligned(const RunContext& ctx) {
 // ---- learned key projection ablation ---------------------------------------------------------
 
 Outcome run_key_ablation(const RunContext& ctx) {
-  const Params& prm = ctx.params;
+  const ParamValues& prm = ctx.params;
   const int L = prm.i32("input_len"), seeds = prm.i32("seeds");
   const std::string protocol = prm.s("protocol");
   const auto train = make_split(protocol, true, ctx.seed, prm.i32("train_size"), L);
@@ -240,7 +240,7 @@ Outcome run_key_ablation(const RunContext& ctx) {
 // ---- training-step speed ---------------------------------------------------------------------
 
 Outcome run_step_timing(const RunContext& ctx) {
-  const Params& prm = ctx.params;
+  const ParamValues& prm = ctx.params;
   sv::Config cfg = base_config(prm);
   cfg.channels = prm.i32("channels");
   cfg.patch = prm.i32("patch");

@@ -111,7 +111,7 @@ std::vector<Constraint> model_constraints() {
   // (models/samovar/batched.cpp Work: per layer about 7 (D, C T) token matrices of the attention
   // and 3 plus 3 four-wide ones of the MLP, with backward scratch about 24 per layer plus 32),
   // T = 2 ceil(input_len / patch) tokens per channel; plus the data sets, windows and targets.
-  const auto bytes = [](const Params& prm) {
+  const auto bytes = [](const ParamValues& prm) {
     const double C = prm.has("channels") ? prm.number("channels") : kSamovarDim;
     const double patch = prm.has("patch") ? prm.number("patch") : 1;
     const double T = 2.0 * std::ceil(prm.number("input_len") / patch), D = prm.number("width");
@@ -129,7 +129,7 @@ std::vector<Constraint> model_constraints() {
                                                  bytes)};
 }
 
-sv::Config base_config(const Params& prm) {
+sv::Config base_config(const ParamValues& prm) {
   sv::Config c;
   c.channels = kSamovarDim;
   c.input_len = prm.i32("input_len");
@@ -144,7 +144,7 @@ sv::Config base_config(const Params& prm) {
 }
 
 Hyper base_hyper(const RunContext& ctx) {
-  const Params& prm = ctx.params;
+  const ParamValues& prm = ctx.params;
   // A half-budget run halves the epochs and the warm-up with them (same schedule shape).
   const int epochs = ctx.scaled(prm.i32("epochs"));
   const int warmup = std::min({prm.i32("warmup_epochs"), ctx.scaled(prm.i32("warmup_epochs")),

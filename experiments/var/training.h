@@ -56,7 +56,7 @@ std::vector<ParamSpec> model_schema();
 ParamSpec precision_param();  // "precision": float64 (default) | float32
 // heads divides width; the caches of one sample per thread and the data fit in memory.
 std::vector<Constraint> model_constraints();
-samovar::Config base_config(const Params& prm);
+samovar::Config base_config(const ParamValues& prm);
 Hyper base_hyper(const RunContext& ctx);  // epochs and warm-up scaled by ctx.budget
 
 // Part of every kept model's configuration: bump it whenever a change to the model or the
