@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds with warnings as errors, runs every unit test and the smoke
 # profile of every claim (ctest labels `unit` and `smoke`), prints ctest's summary, then runs every
-# fuzz target for a bounded time (scripts/fuzz.sh; ATTNLAB_FUZZ_SECONDS per target, default 36).
+# fuzz target for a bounded time (scripts/fuzz.sh; ATTNLAB_FUZZ_SECONDS per target, default 36)
+# beside a sanitized (ASan+UBSan) build of the unit tests of the kernels, generators and readers.
 #   scripts/test.sh              Release build in build/test, then the fuzzers
 #   scripts/test.sh --sanitize   Debug build with ASan+UBSan in build/sanitize (unit tests)
 set -euo pipefail
@@ -24,6 +25,8 @@ if [ "$mode" = sanitize ]; then
 else
   build build/test Release -DATTNLAB_WERROR=ON
   ctest --test-dir build/test -L 'unit|smoke' --output-on-failure -j2 --timeout 900
-  scripts/fuzz.sh --time "${ATTNLAB_FUZZ_SECONDS:-36}"
+  # The clang ASan+UBSan build: fuzz targets, and beside them the unit tests of the code that
+  # indexes raw memory (the named subset in fuzz/CMakeLists.txt).
+  scripts/fuzz.sh --time "${ATTNLAB_FUZZ_SECONDS:-36}" --unit-tests
 fi
 echo "scripts/test.sh: $mode passed in $(( $(date +%s) - start )) s"
