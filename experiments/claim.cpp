@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <map>
 #include <set>
 
 #include "core/error.h"
@@ -194,14 +195,15 @@ const std::vector<Paper>& papers() {
   return list;
 }
 
-Claim parse_claim(const nlohmann::json& j, const fs::path& file) {
+Claim parse_claim(const nlohmann::json& j, const fs::path& file, bool user) {
   const std::string where = file.string();
   check_keys(j,
              {"id", "paper", "statement", "basis", "source", "experiment", "expected", "profiles",
               "checks"},
-             {"reason", "headline", "quote", "code"}, where);
+             {"reason", "headline", "quote", "code", "citation"}, where);
   Claim c;
   c.file = file;
+  c.user = user;
   c.id = get_string(j, "id", where);
   c.paper = get_string(j, "paper", where);
   c.statement = get_string(j, "statement", where);
@@ -222,14 +224,32 @@ Claim parse_claim(const nlohmann::json& j, const fs::path& file) {
                        "\"experiments/icl/table1.cpp:run_table1\"");
   }
 
+  if (j.contains("citation")) c.citation = get_string(j, "citation", where);
   const auto paper = std::find_if(papers().begin(), papers().end(),
                                   [&](const Paper& p) { return p.key == c.paper; });
-  if (paper == papers().end()) {
-    throw InputError(where + ": key 'paper' is \"" + c.paper + "\", allowed: icl, samovar, curse");
+  std::string prefix;
+  if (paper != papers().end()) {
+    prefix = paper->prefix;
+  } else if (!user) {
+    throw InputError(where + ": key 'paper' is \"" + c.paper +
+                     "\", allowed: icl, samovar, curse (a claim of your own paper goes in a "
+                     "folder given with --claims-dir, with a 'citation')");
+  } else {
+    // A user's own paper: a name usable as an id prefix, and where it comes from.
+    const bool word = !c.paper.empty() && std::all_of(c.paper.begin(), c.paper.end(), [](char ch) {
+      return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
+    });
+    if (!word)
+      throw InputError(where + ": key 'paper' is \"" + c.paper +
+                       "\"; a paper of your own is named with a-z, 0-9, '_' or '-'");
+    if (c.citation.empty())
+      throw InputError(where + ": key 'citation' is missing or empty; a claim of paper '" +
+                       c.paper + "' (not icl, samovar or curse) must say where it comes from");
+    prefix = c.paper;
   }
-  if (c.id.rfind(paper->prefix + ".", 0) != 0 || c.id.size() <= paper->prefix.size() + 1) {
+  if (c.id.rfind(prefix + ".", 0) != 0 || c.id.size() <= prefix.size() + 1) {
     throw InputError(where + ": key 'id' is \"" + c.id + "\"; ids of paper '" + c.paper +
-                     "' must start with '" + paper->prefix + ".'");
+                     "' must start with '" + prefix + ".'");
   }
 
   const ExperimentKind& kind = c.kind();
@@ -299,8 +319,8 @@ Claim parse_claim(const nlohmann::json& j, const fs::path& file) {
   return c;
 }
 
-Claim load_claim(const fs::path& file) {
-  return parse_claim(parse_json_strict(read_file(file), file.string()), file);
+Claim load_claim(const fs::path& file, bool user) {
+  return parse_claim(parse_json_strict(read_file(file), file.string()), file, user);
 }
 
 fs::path claims_dir() {
@@ -308,15 +328,45 @@ fs::path claims_dir() {
   return fs::path(ATTNLAB_SOURCE_DIR) / "experiments" / "claims";
 }
 
-std::vector<Claim> load_all_claims(const fs::path& dir) {
-  if (!fs::is_directory(dir)) throw InputError("claims directory '" + dir.string() + "' not found");
+namespace {
+std::vector<fs::path>& user_dirs() {
+  static std::vector<fs::path> dirs;
+  return dirs;
+}
+
+// Every *.json below dir, in a fixed order.
+std::vector<fs::path> json_files(const fs::path& dir, const std::string& what) {
+  if (!fs::is_directory(dir)) throw InputError(what + " '" + dir.string() + "' not found");
   std::vector<fs::path> files;
   for (const auto& e : fs::recursive_directory_iterator(dir)) {
     if (e.is_regular_file() && e.path().extension() == ".json") files.push_back(e.path());
   }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+}  // namespace
+
+void add_user_claims_dir(const fs::path& dir) {
+  if (!fs::is_directory(dir))
+    throw InputError("--claims-dir '" + dir.string() +
+                     "' is not a folder (expected a folder of "
+                     "claim files, *.json)");
+  user_dirs().push_back(fs::absolute(dir).lexically_normal());
+}
+
+const std::vector<fs::path>& user_claims_dirs() { return user_dirs(); }
+
+std::vector<Claim> load_all_claims(const fs::path& dir) {
   std::vector<Claim> claims;
-  std::set<std::string> ids;
-  for (const auto& f : files) {
+  std::map<std::string, fs::path> ids;
+  const auto add = [&](Claim c) {
+    const auto [it, fresh] = ids.emplace(c.id, c.file);
+    if (!fresh)
+      throw InputError(c.file.string() + ": duplicate claim id '" + c.id + "' (also in " +
+                       it->second.string() + ")");
+    claims.push_back(std::move(c));
+  };
+  for (const auto& f : json_files(dir, "claims directory")) {
     Claim c = load_claim(f);
     // The folder is the claims' id prefix ("var" for the SAMoVAR paper's var.* claims).
     const std::string prefix = c.id.substr(0, c.id.find('.'));
@@ -324,10 +374,10 @@ std::vector<Claim> load_all_claims(const fs::path& dir) {
       throw InputError(f.string() + ": claims with ids " + prefix + ".* belong in claims/" +
                        prefix);
     }
-    if (!ids.insert(c.id).second)
-      throw InputError(f.string() + ": duplicate claim id '" + c.id + "'");
-    claims.push_back(std::move(c));
+    add(std::move(c));
   }
+  for (const auto& d : user_dirs())
+    for (const auto& f : json_files(d, "--claims-dir")) add(load_claim(f, true));
   std::sort(claims.begin(), claims.end(),
             [](const Claim& a, const Claim& b) { return a.id < b.id; });
   return claims;

@@ -4,7 +4,7 @@
 //
 // {
 //   "id": "curse.e1_generator",          // <prefix>.<name>; prefix fixed by the paper
-//   "paper": "curse",                     // icl | samovar | curse
+//   "paper": "curse",                     // icl | samovar | curse (user claims: any name)
 //   "statement": "...",
 //   "basis": "paper" | "reading" | "project",
 //       // paper: the paper's own statement (`source` gives its location, `quote` its words);
@@ -13,6 +13,8 @@
 //   "source": "Def 4.1",                  // location in the paper (or what motivates it)
 //   "quote": "...",                       // the paper's words; required unless basis is project
 //   "experiment": "curse_e1_generator",   // an experiment kind in the registry
+//   "citation": "Doe. My paper. 2026",     // required for a user claim (--claims-dir) whose
+//       // paper is not icl, samovar or curse; its id then starts with "<paper>."
 //   "code": "experiments/curse/generator_kinds.cpp:run",  // optional: the function that computes
 //       // the metrics (every built-in claim has it: from a claim id to its code in one step)
 //   "expected": "holds" | "fails" | "inconclusive" | "measured",
@@ -60,7 +62,8 @@ struct Check {
 
 struct Claim {
   std::string id, paper, statement, basis, source, quote, experiment, code, expected, reason,
-      headline;
+      headline, citation;
+  bool user = false;  // from a --claims-dir folder, not the built-in claims
   std::map<std::string, ParamValues> profiles;  // validated against the experiment's schema
   std::map<std::string, std::string> expected_by_profile;  // `expected` is the default profile's
   const std::string& expected_at(const std::string& profile) const {
@@ -79,16 +82,24 @@ struct Paper {
 };
 const std::vector<Paper>& papers();
 
-Claim parse_claim(const nlohmann::json& j, const std::filesystem::path& file);
-Claim load_claim(const std::filesystem::path& file);
+// `user`: a claim from a --claims-dir folder, which may name its own paper (with a citation).
+Claim parse_claim(const nlohmann::json& j, const std::filesystem::path& file, bool user = false);
+Claim load_claim(const std::filesystem::path& file, bool user = false);
 
 // `name` matches the kind's declared metric pattern ('*' matches any run of characters).
 bool metric_matches(const std::string& pattern, const std::string& name);
 bool kind_declares(const ExperimentKind& kind, const std::string& metric);
 
-// Where claim files live: $ATTNLAB_CLAIMS_DIR if set, else <source>/experiments/claims.
+// Where the built-in claim files live: $ATTNLAB_CLAIMS_DIR if set, else
+// <source>/experiments/claims.
 std::filesystem::path claims_dir();
-// Every claim, sorted by id. Throws InputError on the first invalid file or duplicate id.
+// Folders of the user's own claims (`attnlab --claims-dir DIR`, repeatable), loaded beside the
+// built-in ones by load_all_claims. InputError when one is not a folder.
+void add_user_claims_dir(const std::filesystem::path& dir);
+const std::vector<std::filesystem::path>& user_claims_dirs();
+// Every claim of `dir` (every *.json below it, in folders named by the id prefix) and of the
+// user's folders (any layout), sorted by id. Throws InputError on the first invalid file or a
+// duplicate id (naming both files).
 std::vector<Claim> load_all_claims(const std::filesystem::path& dir = claims_dir());
 
 // Claims whose id equals a selector, or, when no id equals it, starts with "<selector>." or

@@ -4,11 +4,19 @@
 #include <string>
 
 #include "core/error.h"
+#include "experiments/claim.h"
 #include "experiments/cli/commands.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"attnlab: re-run the theoretical claims of attention papers as experiments"};
   app.require_subcommand(1);
+  // Claims of the user's own, beside the built-in ones; accepted before or after the command.
+  app.fallthrough();
+  app.add_option("--claims-dir",
+                 "DIR: a folder of your own claim files (*.json, any layout; "
+                 "repeatable), loaded beside the built-in claims; see docs/own-claims.md")
+      ->each([](const std::string& d) { attnlab::add_user_claims_dir(d); })
+      ->type_name("DIR");
   attnlab::add_list_command(app);
   attnlab::add_run_command(app);
   attnlab::add_verify_command(app);

@@ -284,9 +284,10 @@ SbatchScript slurm_script(const fs::path& plan, std::size_t units, int per_task,
   if (!partition.empty()) s << "#SBATCH --partition=" << partition << "\n";
   s << "set -euo pipefail\n"
     << "task=$(( ${ATTNLAB_ARRAY_OFFSET:-0} + SLURM_ARRAY_TASK_ID ))\n"
-    << "exec '" << fs::absolute(exe).string() << "' run --plan '" << plan_abs.string()
-    << "' --index $(( task * " << per_task << " )) --count " << per_task
-    << " --threads \"${SLURM_CPUS_PER_TASK:-1}\"\n";
+    << "exec '" << fs::absolute(exe).string() << "'";
+  for (const auto& d : user_claims_dirs()) s << " --claims-dir '" << d.string() << "'";
+  s << " run --plan '" << plan_abs.string() << "' --index $(( task * " << per_task << " )) --count "
+    << per_task << " --threads \"${SLURM_CPUS_PER_TASK:-1}\"\n";
   SbatchScript out;
   out.script = s.str();
   for (std::size_t start = 0; start < tasks; start += static_cast<std::size_t>(max_array)) {

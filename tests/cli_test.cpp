@@ -90,6 +90,79 @@ TEST(Cli, MisspelledConfigKeyIsExit2NamingFileAndKey) {
   EXPECT_NE(r.err.find(key + "_typo"), std::string::npos) << r.err;
 }
 
+// A user's own claim: a built-in claim file rewritten to paper `mine`, in a folder of any layout.
+nlohmann::json own_claim(const std::string& id, const std::string& citation) {
+  auto j = read_json_file(claims_dir() / "var" / "path_expansion.json");
+  j["id"] = id;
+  j["paper"] = "mine";
+  j["basis"] = "project";
+  if (!citation.empty()) j["citation"] = citation;
+  return j;
+}
+
+TEST(Cli, ClaimsDirAddsOwnClaimsBesideTheBuiltInOnes) {
+  const fs::path dir = fresh_dir("own_claims");
+  write_json_atomic(dir / "deep" / "a.json", own_claim("mine.paths", "Me. Notes. 2026"));
+  CliRun r = run("--claims-dir '" + dir.string() + "' list");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("mine.paths"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(first_claim()), std::string::npos) << "built-in claims still listed";
+  // After the command too, and the claim runs to its verdict.
+  const fs::path out = fresh_dir("own_claims_out");
+  r = run("run mine.paths --profile smoke --claims-dir '" + dir.string() + "' --out '" +
+          out.string() + "'");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(read_json_file(out / "smoke" / "mine.paths" / "result.json")["verdict"], "holds");
+  // Without the folder the claim does not exist.
+  EXPECT_EQ(run("run mine.paths --profile smoke --out '" + out.string() + "'").status, 2);
+}
+
+TEST(Cli, OwnClaimsNeedACitationAndAFreshIdAndStayOutOfTheBuiltInFolder) {
+  const fs::path dir = fresh_dir("own_bad");
+  write_json_atomic(dir / "a.json", own_claim("mine.paths", ""));
+  CliRun r = run("--claims-dir '" + dir.string() + "' list");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(lines(r.err), 1u) << r.err;
+  EXPECT_NE(r.err.find("citation"), std::string::npos) << r.err;
+
+  auto dup = read_json_file(claims_dir() / "var" / "path_expansion.json");
+  write_json_atomic(dir / "a.json", dup);
+  r = run("--claims-dir '" + dir.string() + "' list");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("duplicate claim id 'var.path_expansion'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("path_expansion.json"), std::string::npos) << "names both files: " << r.err;
+
+  // Among the built-in claims (ATTNLAB_CLAIMS_DIR), a paper of one's own is refused.
+  const fs::path builtin = fresh_dir("own_builtin");
+  write_json_atomic(builtin / "mine" / "a.json", own_claim("mine.paths", "Me. Notes. 2026"));
+  r = run("list", "ATTNLAB_CLAIMS_DIR='" + builtin.string() + "'");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("--claims-dir"), std::string::npos) << r.err;
+
+  r = run("--claims-dir '" + (dir / "missing").string() + "' list");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("missing"), std::string::npos) << r.err;
+}
+
+TEST(Cli, SlurmScriptPassesTheClaimsDirToItsShards) {
+  const fs::path dir = fresh_dir("own_slurm");
+  write_json_atomic(dir / "claims" / "a.json", own_claim("mine.paths", "Me. Notes. 2026"));
+  const std::string own = "--claims-dir '" + (dir / "claims").string() + "' ";
+  const std::string plan = (dir / "plan.jsonl").string();
+  ASSERT_EQ(run(own + "plan mine.paths --profile smoke --results '" + (dir / "res").string() +
+                "' --out '" + plan + "'")
+                .status,
+            0);
+  const std::string job = (dir / "job.sbatch").string();
+  const CliRun r = run(own + "slurm '" + plan + "' --per-task 1 --out '" + job + "'");
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::ifstream in(job);
+  const std::string script((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(script.find("--claims-dir '" + (dir / "claims").string() + "' run --plan"),
+            std::string::npos)
+      << script;
+}
+
 TEST(Cli, NegativeDimensionIsExit2AndWritesNothing) {
   const fs::path dir = fresh_dir("synth");
   const CliRun r = run("synth var --dim -3 --order 2 --length 100 --seed 1 --out '" +
