@@ -320,10 +320,17 @@ ClaimResult run_claim(const Claim& claim, const RunOptions& options) {
                      ")");
   }
   const ParamValues params = resolve_params(claim, options.profile, options.overrides);
-  const std::filesystem::path path = options.out_dir / options.profile / claim.id / "result.json";
+  // The cell store is the results folder's, shared by every run of the claim (cells are keyed by
+  // configuration and commit); the result file goes to the run's own folder when it has one.
+  const std::filesystem::path store = options.out_dir / options.profile / claim.id;
+  const std::filesystem::path path =
+      (options.result_dir.empty() ? options.out_dir : options.result_dir) / options.profile /
+      claim.id / "result.json";
   if (options.write) {
-    ensure_writable_dir(path.parent_path());
-    remove_stale_temps(path.parent_path());  // left by a killed run of this claim
+    for (const auto& dir : {store, path.parent_path()}) {
+      ensure_writable_dir(dir);
+      remove_stale_temps(dir);  // left by a killed run of this claim
+    }
   }
 
   ProgressSink sink(claim.id, options.progress);
@@ -338,7 +345,7 @@ ClaimResult run_claim(const Claim& claim, const RunOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
   std::optional<Outcome> half;
   if (two_budgets) {
-    FileCellStore cells(path.parent_path() / "cells-half-budget", options.write, code);
+    FileCellStore cells(store / "cells-half-budget", options.write, code);
     RunContext ctx{params, options.seed, options.profile,
                    [&](double f, std::string_view what) {
                      sink.update(half_share * f, "half budget: " + std::string(what));
@@ -347,7 +354,7 @@ ClaimResult run_claim(const Claim& claim, const RunOptions& options) {
     ctx.budget = 0.5;
     half = claim.kind().run(ctx);
   }
-  FileCellStore cells(path.parent_path() / "cells", options.write, code);
+  FileCellStore cells(store / "cells", options.write, code);
   RunContext ctx{params, options.seed, options.profile,
                  [&](double f, std::string_view what) {
                    sink.update(half_share + (1 - half_share) * f, what);

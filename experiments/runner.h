@@ -14,6 +14,9 @@ struct RunOptions {
   std::string profile = "default";
   std::uint64_t seed = 0;
   std::filesystem::path out_dir = "results";
+  // Where result.json goes instead of out_dir (a run of its own, results/runs/<id>); the cells
+  // stay in out_dir's store. Empty: out_dir.
+  std::filesystem::path result_dir;
   bool write = true;         // write results/<profile>/<id>/result.json and kept cells
   bool write_result = true;  // false: keep cells only (a piece of a planned sweep)
   bool progress = true;      // progress on stderr (bar on a terminal, periodic lines otherwise)

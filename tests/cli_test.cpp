@@ -163,6 +163,54 @@ TEST(Cli, SlurmScriptPassesTheClaimsDirToItsShards) {
       << script;
 }
 
+TEST(Cli, RunsWithSetOrSeedKeepTheirOwnFolderAndCompare) {
+  const fs::path dir = fresh_dir("runs");
+  const std::string here = "cd '" + dir.string() + "' &&";  // the default --out: ./results
+  const std::string claim = "var.path_expansion";
+  ASSERT_EQ(run("run " + claim + " --profile smoke", here).status, 0);
+  const fs::path plain = dir / "results" / "smoke" / claim / "result.json";
+  const std::string before = read_file(plain);
+
+  CliRun r = run("run " + claim + " --profile smoke --set trials=3", here);
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = run("run " + claim + " --profile smoke --seed 7 --name s7", here);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(read_file(plain), before) << "a run with --set or --seed replaced the plain result";
+  std::vector<std::string> ids;
+  for (const auto& e : fs::directory_iterator(dir / "results" / "runs"))
+    ids.push_back(e.path().filename().string());
+  ASSERT_EQ(ids.size(), 2u);
+  const std::string auto_id = ids[0] == "s7" ? ids[1] : ids[0];
+  const auto meta = read_json_file(dir / "results" / "runs" / auto_id / "run.json");
+  EXPECT_EQ(meta["overrides"], nlohmann::json::array({"trials=3"}));
+  EXPECT_TRUE(fs::exists(dir / "results" / "runs" / "s7" / "smoke" / claim / "result.json"));
+
+  r = run("runs", here);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("s7  profile smoke  seed 7"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--set trials=3"), std::string::npos) << r.out;
+
+  r = run("compare committed " + auto_id, here);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("configurations differ"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("paths_enumerated"), std::string::npos) << "trials 2 -> 3: " << r.out;
+  EXPECT_EQ(run("compare committed nosuchrun", here).status, 2);
+
+  r = run("export --csv metrics.csv", here);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::string table = read_file(dir / "metrics.csv");
+  EXPECT_EQ(table.rfind("source,claim,profile,seed,commit,dirty,config_hash,command,verdict,"
+                        "metric,value\n",
+                        0),
+            0u);
+  EXPECT_NE(table.find("\ns7," + claim + ",smoke,7,"), std::string::npos) << table;
+  EXPECT_NE(table.find("\ncommitted," + claim + ",smoke,0,"), std::string::npos) << table;
+
+  r = run("run " + claim + " --profile smoke --name 'bad/name'", here);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("--name"), std::string::npos) << r.err;
+}
+
 TEST(Cli, NegativeDimensionIsExit2AndWritesNothing) {
   const fs::path dir = fresh_dir("synth");
   const CliRun r = run("synth var --dim -3 --order 2 --length 100 --seed 1 --out '" +

@@ -1,7 +1,9 @@
 // `attnlab list`, `attnlab run`, `attnlab verify`.
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
@@ -10,6 +12,7 @@
 
 #include "core/error.h"
 #include "core/io.h"
+#include "core/rng.h"
 #include "core/thread_pool.h"
 #include "experiments/cli/args.h"
 #include "experiments/cli/commands.h"
@@ -27,6 +30,8 @@ struct RunArgs {
   std::string seed = "0";  // checked by seed_option: digits only, [0, 2^64 - 1]
   int threads = 0;         // 0: default
   std::string out = "results";
+  bool out_given = false;
+  std::string name;  // --name: the run's folder under <out>/runs/
   std::string json;
   bool json_given = false;
   std::vector<std::string> overrides;
@@ -43,6 +48,9 @@ void add_run_options(CLI::App* cmd, RunArgs& a) {
                   "KEY=VALUE: replace a parameter of the profile (lists comma-separated), e.g. "
                   "--set models=full --set depths=3,4 to run part of a sweep")
       ->allow_extra_args(false);
+  cmd->add_option("--name", a.name,
+                  "keep this run in <out>/runs/NAME (runs with --set or another --seed get a "
+                  "folder there anyway, named by time and configuration)");
 }
 
 std::string format_value(double v) {
@@ -98,6 +106,62 @@ void announce(const std::vector<Claim>& claims, const RunArgs& a) {
 }
 
 // Runs the selected claims; prints one line per claim, or a table (verify). Returns results.
+// --name: a folder name of letters, digits, '.', '_' and '-'; "committed" means the plain results.
+void check_run_name(const std::string& name) {
+  const bool ok =
+      !name.empty() && name.size() <= 64 && name.front() != '.' &&
+      std::all_of(name.begin(), name.end(), [](char ch) {
+        return std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '_' || ch == '-';
+      });
+  if (!ok || name == "committed")
+    throw InputError("--name '" + name +
+                     "': expected 1 to 64 letters, digits, '.', '_' or '-' "
+                     "(not starting with '.', not 'committed')");
+}
+
+// A run that is not the plain one (--set, a seed other than 0, or --name) keeps its results in a
+// folder of its own, <out>/runs/<id>, so that it never replaces the results of the plain run (the
+// committed ones, when <out> is the default results/). With an explicit --out and no --name, the
+// results go where --out says. Returns the folder ("" for none) after writing its run.json.
+fs::path prepare_run_dir(const RunArgs& a, std::uint64_t seed, const std::vector<Claim>& claims) {
+  const bool varied = !a.overrides.empty() || seed != 0;
+  if (a.name.empty() && (a.out_given || !varied)) return {};
+  std::vector<std::string> ids;
+  for (const auto& c : claims) ids.push_back(c.id);
+  std::string id = a.name;
+  if (id.empty()) {
+    const nlohmann::json what = {ids, a.profile, seed, a.overrides};
+    char stamp[32];
+    const std::time_t now = std::time(nullptr);
+    std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::gmtime(&now));
+    char hash[16];
+    std::snprintf(hash, sizeof hash, "%06llx",
+                  static_cast<unsigned long long>(fnv1a64(what.dump()) & 0xffffffULL));
+    id = std::string(stamp) + "-" + hash;
+  }
+  const fs::path dir = fs::path(a.out) / "runs" / id;
+  const fs::path meta = dir / "run.json";
+  nlohmann::json run = fs::exists(meta) ? read_json_file(meta) : nlohmann::json::object();
+  if (run.contains("claims")) {  // a named run continued: add to it
+    for (const auto& c : run.at("claims")) {
+      const auto cid = c.get<std::string>();
+      if (std::find(ids.begin(), ids.end(), cid) == ids.end()) ids.push_back(cid);
+    }
+    std::sort(ids.begin(), ids.end());
+  }
+  run["id"] = id;
+  run["named"] = !a.name.empty();
+  run["profile"] = a.profile;
+  run["seed"] = seed;
+  run["overrides"] = a.overrides;
+  run["claims"] = ids;
+  run["commit"] = provenance().at("git_commit");
+  write_json_atomic(meta, run);
+  std::fprintf(stderr, "attnlab: run %s -> %s (attnlab runs lists runs; attnlab compare %s %s)\n",
+               id.c_str(), dir.string().c_str(), id.c_str(), a.out_given ? "ANOTHER" : "committed");
+  return dir;
+}
+
 std::vector<ClaimResult> run_selected(const RunArgs& a, bool table) {
   if (a.threads > 0) set_num_threads(a.threads);
   const auto claims = select_claims(load_all_claims(), a.claims);
@@ -107,12 +171,14 @@ std::vector<ClaimResult> run_selected(const RunArgs& a, bool table) {
   opt.out_dir = a.out;
   opt.overrides = a.overrides;
   check_output_dir(a.out, "--out");
+  if (!a.name.empty()) check_run_name(a.name);
   for (const auto& c : claims) {  // fail before running anything on a bad profile or --set
     if (!c.has_profile(a.profile)) {
       throw InputError("claim '" + c.id + "' has no profile '" + a.profile + "'");
     }
     resolve_params(c, a.profile, a.overrides);
   }
+  opt.result_dir = prepare_run_dir(a, opt.seed, claims);
   std::vector<ClaimResult> results;
   if (table) {
     announce(claims, a);
@@ -236,7 +302,8 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--count", *count, "number of units to run from --index")
       ->needs(plan_opt)
       ->check(CLI::Range(static_cast<std::size_t>(1), static_cast<std::size_t>(1) << 40));
-  cmd->callback([a, plan, index, count] {
+  cmd->callback([a, plan, index, count, cmd] {
+    a->out_given = cmd->count("--out") > 0;
     if (!plan->empty()) {
       if (!a->claims.empty())
         throw InputError("run: give claims or --plan, not both (the plan names its claims)");
@@ -258,6 +325,7 @@ void add_verify_command(CLI::App& app) {
   add_run_options(cmd, *a);
   cmd->add_option("--json", a->json, "also write the table as JSON to this file");
   cmd->callback([a, cmd] {
+    a->out_given = cmd->count("--out") > 0;
     a->json_given = cmd->count("--json") > 0;
     if (a->json_given) check_output_file(a->json, "--json");  // before hours of work
     const auto results = run_selected(*a, true);
