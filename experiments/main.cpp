@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   attnlab::add_bench_command(app);
   attnlab::add_plan_commands(app);
   attnlab::add_runs_commands(app);
+  attnlab::add_describe_commands(app);
   // CLI11 says only "A subcommand is required" for a mistyped one: name the word and the choices.
   if (argc > 1 && argv[1][0] != '-') {
     std::string names;

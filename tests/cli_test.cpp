@@ -9,6 +9,7 @@
 
 #include "core/io.h"
 #include "experiments/claim.h"
+#include "experiments/registry.h"
 #include "tests/cli_util.h"
 
 namespace attnlab {
@@ -209,6 +210,47 @@ TEST(Cli, RunsWithSetOrSeedKeepTheirOwnFolderAndCompare) {
   r = run("run " + claim + " --profile smoke --name 'bad/name'", here);
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("--name"), std::string::npos) << r.err;
+}
+
+TEST(Cli, DescribeNamesParametersMetricsAndClaimsOfAKind) {
+  CliRun r = run("describe samovar_path_expansion");
+  ASSERT_EQ(r.status, 0) << r.err;
+  for (const char* s : {"max_lag: an integer in [0, 10]; required", "paths_enumerated",
+                        "claims on it: var.path_expansion"})
+    EXPECT_NE(r.out.find(s), std::string::npos) << s << " in " << r.out;
+  r = run("describe var.path_expansion");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("code: experiments/var/exact_kinds.cpp:run_path_expansion"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("why: "), std::string::npos) << r.out;
+  r = run("describe no_such_thing");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(lines(r.err), 1u) << r.err;
+}
+
+TEST(Cli, NewClaimWritesAFileThatVerifies) {
+  const fs::path dir = fresh_dir("new_claim");
+  const std::string file = (dir / "c" / "paths.json").string();
+  fs::create_directories(dir / "c");
+  CliRun r = run("new-claim samovar_path_expansion --id mine.paths --out '" + file + "'");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(run("new-claim samovar_path_expansion --out '" + file + "'").status, 2)
+      << "an existing file is not replaced";
+  r = run("--claims-dir '" + (dir / "c").string() + "' verify mine.paths --profile smoke --out '" +
+          (dir / "out").string() + "'");
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_EQ(run("new-claim no_such_kind --out '" + (dir / "x.json").string() + "'").status, 2);
+  // Every kind: the file written is accepted beside the built-in claims.
+  fs::create_directories(dir / "all");
+  for (const auto& k : experiment_kinds())
+    ASSERT_EQ(
+        run("new-claim " + k.name + " --out '" + (dir / "all" / (k.name + ".json")).string() + "'")
+            .status,
+        0)
+        << k.name;
+  r = run("--claims-dir '" + (dir / "all").string() + "' list");
+  EXPECT_EQ(r.status, 0) << r.err;
 }
 
 TEST(Cli, NegativeDimensionIsExit2AndWritesNothing) {

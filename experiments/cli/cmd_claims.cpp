@@ -17,6 +17,7 @@
 #include "experiments/cli/args.h"
 #include "experiments/cli/commands.h"
 #include "experiments/plan.h"
+#include "experiments/registry.h"
 #include "experiments/runner.h"
 
 namespace attnlab {
@@ -222,13 +223,147 @@ void print_params(const std::vector<Claim>& claims) {
       if (!p.required) std::cout << "; if absent " << p.fallback.dump();
       for (const auto& [profile, values] : c.profiles)
         std::cout << "; " << profile << " " << values.json().at(p.name).dump();
+      if (!p.help.empty()) std::cout << " -- " << p.help;
       std::cout << "\n";
     }
     for (const auto& rule : kind.constraints) std::cout << "  rule: " << rule.text << "\n";
   }
 }
 
+// `describe KIND`: what the kind computes, accepts and emits, and the claims built on it.
+void describe_kind(const ExperimentKind& kind, const std::vector<Claim>& claims) {
+  std::cout << "experiment kind " << kind.name << ": " << kind.summary << "\n";
+  std::cout << "  trains a model: "
+            << (kind.trained ? "yes (every claim on it also runs at half its training budget)"
+                             : "no")
+            << "\n";
+  if (!kind.split_over.empty()) {
+    std::cout << "  plan units: one per element of";
+    for (const auto& n : kind.split_over) std::cout << " " << n;
+    std::cout << "\n";
+  }
+  std::cout << "  parameters (what a profile and --set give):\n";
+  for (const auto& p : kind.params) {
+    std::cout << "    " << p.name << ": " << allowed_text(p)
+              << (p.required ? "; required" : "; if absent " + p.fallback.dump());
+    if (!p.help.empty()) std::cout << " -- " << p.help;
+    std::cout << "\n";
+  }
+  for (const auto& rule : kind.constraints) std::cout << "  rule: " << rule.text << "\n";
+  std::cout << "  metrics it emits ('*' stands for a parameter value; 'm@c' is metric m computed "
+               "on control c):\n";
+  for (const auto& m : kind.metrics) std::cout << "    " << m << "\n";
+  std::cout << "  claims on it:";
+  bool any = false;
+  for (const auto& c : claims)
+    if (c.experiment == kind.name) {
+      std::cout << " " << c.id;
+      any = true;
+    }
+  std::cout << (any ? "" : " none") << "\n";
+}
+
+// `describe CLAIM`: the claim as its file states it, then its kind.
+void describe_claim(const Claim& c, const std::vector<Claim>& claims) {
+  std::cout << c.id << " (paper " << c.paper;
+  if (!c.citation.empty()) std::cout << ": " << c.citation;
+  for (const auto& p : papers())
+    if (p.key == c.paper) std::cout << ": " << p.citation;
+  std::cout << "; basis " << c.basis << ")\n";
+  std::cout << "  file: " << c.file.string() << "\n";
+  std::cout << "  statement: " << c.statement << "\n";
+  std::cout << "  source: " << c.source << "\n";
+  if (!c.quote.empty()) std::cout << "  quote: \"" << c.quote << "\"\n";
+  if (!c.code.empty()) std::cout << "  code: " << c.code << "\n";
+  std::cout << "  expected:";
+  for (const auto& [profile, values] : c.profiles)
+    std::cout << " " << profile << " " << c.expected_at(profile) << ";";
+  std::cout << "\n";
+  if (!c.reason.empty()) std::cout << "  reason: " << c.reason << "\n";
+  for (const auto& [profile, values] : c.profiles)
+    std::cout << "  profile " << profile << ": " << values.json().dump() << "\n";
+  std::cout << "  checks:\n";
+  for (const auto& k : c.checks) {
+    std::cout << "    " << k.metric << " " << k.op;
+    for (const auto& [profile, t] : k.threshold) std::cout << " " << t << " (" << profile << ")";
+    std::cout << "; origin " << k.origin << (k.power ? "; a power condition" : "") << "\n";
+    for (const auto& n : k.negative_controls)
+      std::cout << "      negative control " << n << ": must fail on " << k.metric << "@" << n
+                << "\n";
+    for (const auto& n : k.positive_controls)
+      std::cout << "      positive control " << n << ": must pass on " << k.metric << "@" << n
+                << "\n";
+    std::cout << "      why: " << k.why << "\n";
+  }
+  describe_kind(c.kind(), claims);
+}
+
 }  // namespace
+
+void add_describe_commands(CLI::App& app) {
+  auto name = std::make_shared<std::string>();
+  auto* cmd = app.add_subcommand(
+      "describe",
+      "a claim (statement, source, profiles, checks) or an experiment kind (parameters with type, "
+      "range and default, rules, metrics, claims on it); no name: every kind");
+  cmd->add_option("name", *name, "a claim id or an experiment kind");
+  cmd->callback([name] {
+    const auto claims = load_all_claims();
+    if (name->empty()) {
+      for (const auto& k : experiment_kinds())
+        std::cout << std::left << std::setw(36) << k.name << " " << k.summary << "\n";
+      return;
+    }
+    for (const auto& c : claims)
+      if (c.id == *name) return describe_claim(c, claims);
+    if (const ExperimentKind* k = find_experiment(*name)) return describe_kind(*k, claims);
+    throw InputError("describe: no claim or experiment kind named '" + *name +
+                     "' (claims: attnlab list; kinds: attnlab describe)");
+  });
+
+  auto kind = std::make_shared<std::string>();
+  auto out = std::make_shared<std::string>();
+  auto id = std::make_shared<std::string>();
+  auto* nc = app.add_subcommand(
+      "new-claim", "write a valid claim file on KIND to start your own from (docs/own-claims.md)");
+  nc->add_option("kind", *kind, "an experiment kind (attnlab describe lists them)")->required();
+  nc->add_option("--out", *out, "claim file to write (fails if it exists)")->required();
+  nc->add_option("--id", *id, "the claim's id, <paper>.<name> (default mine.<kind>)");
+  nc->callback([kind, out, id] {
+    const ExperimentKind* k = find_experiment(*kind);
+    if (k == nullptr)
+      throw InputError("new-claim: no experiment kind named '" + *kind +
+                       "' (attnlab describe lists them)");
+    if (std::filesystem::exists(*out))
+      throw InputError("new-claim: '" + *out + "' exists; give a new file");
+    check_output_file(*out, "--out");
+    // The profiles and checks of the first built-in claim on the kind: valid values to edit.
+    const auto claims = load_all_claims();
+    const auto base = std::find_if(claims.begin(), claims.end(),
+                                   [&](const Claim& c) { return c.experiment == k->name; });
+    if (base == claims.end())
+      throw InputError("new-claim: no claim uses kind '" + k->name + "' to start from");
+    nlohmann::json j = read_json_file(base->file);
+    const std::string cid = id->empty() ? "mine." + k->name : *id;
+    const std::string paper = cid.substr(0, cid.find('.'));
+    j["id"] = cid;
+    j["paper"] = paper;
+    j["citation"] = "Where the statement comes from (authors, title, year)";
+    j["basis"] = "project";
+    j["statement"] = "What this claim says, in one or two sentences (copied from " + base->id +
+                     ": edit it, and the checks below)";
+    j["source"] = "Started from " + base->id + " (" + base->file.filename().string() + ")";
+    j.erase("quote");
+    j.erase("headline");
+    // Parsed as a user claim would be, so that the file written is one attnlab accepts.
+    parse_claim(j, *out, true);
+    write_json_atomic(*out, j);
+    std::cout << "new-claim: wrote " << *out << " from " << base->id
+              << "; edit statement, citation and checks, then: attnlab --claims-dir "
+              << std::filesystem::path(*out).parent_path().string() << " verify " << cid
+              << " --profile smoke\n";
+  });
+}
 
 void add_list_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("list", "list every claim with its paper, statement and verdict");

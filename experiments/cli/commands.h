@@ -12,6 +12,9 @@ void add_report_command(CLI::App& app);
 void add_synth_command(CLI::App& app);  // experiments/cli/cmd_synth.cpp
 void add_bench_command(CLI::App& app);  // experiments/cli/cmd_bench.cpp
 void add_plan_commands(CLI::App& app);  // plan, merge, slurm: experiments/cli/cmd_plan.cpp
-void add_runs_commands(CLI::App& app);  // runs, compare, export: experiments/cli/cmd_runs.cpp
+void add_runs_commands(CLI::App& app);
+void add_describe_commands(
+    CLI::App& app);  // describe, new-claim: experiments/cli/cmd_claims.cpp  // runs, compare,
+                     // export: experiments/cli/cmd_runs.cpp
 
 }  // namespace attnlab
