@@ -22,6 +22,7 @@
 
 #include "core/bgemm.h"
 #include "core/error.h"
+#include "core/resources.h"
 #include "core/rng.h"
 #include "core/thread_pool.h"
 
@@ -216,7 +217,7 @@ std::vector<BgemmResult> run_torch(const BgemmBenchOptions& opt, std::ostream& l
   std::vector<std::string> shapes, threads;
   for (const auto& s : opt.shapes) shapes.push_back(s.name());
   for (int t : opt.threads) threads.push_back(std::to_string(t));
-  const std::string script = std::string(ATTNLAB_SOURCE_DIR) + "/bench/compare_torch.py";
+  const std::string script = (resource_dir() / "bench" / "compare_torch.py").string();
   const std::string cmd = "'" + opt.python + "' '" + script + "' --shapes " + join(shapes, ",") +
                           " --batch " + std::to_string(opt.batch) + " --threads " +
                           join(threads, ",") + " --dtypes " + join(opt.dtypes, ",") + " --reps " +

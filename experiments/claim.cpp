@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/io.h"
+#include "core/resources.h"
 #include "core/strict_json.h"
 #include "experiments/registry.h"
 
@@ -325,7 +326,7 @@ Claim load_claim(const fs::path& file, bool user) {
 
 fs::path claims_dir() {
   if (const char* env = std::getenv("ATTNLAB_CLAIMS_DIR")) return env;
-  return fs::path(ATTNLAB_SOURCE_DIR) / "experiments" / "claims";
+  return resource_dir() / "experiments" / "claims";
 }
 
 namespace {

@@ -24,6 +24,6 @@ status=0
 ./build/release/attnlab verify --profile "$profile" --json "results/verify-$profile.json" \
   "${extra[@]}" || status=$?
 if [ "$status" -eq 2 ]; then exit 2; fi
-./build/release/attnlab report --python "$ATTNLAB_PYTHON"
+./build/release/attnlab report --python "$ATTNLAB_PYTHON" --readme README.md
 echo "Report: results/REPORT.md"
 exit "$status"

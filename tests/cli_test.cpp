@@ -253,6 +253,41 @@ TEST(Cli, NewClaimWritesAFileThatVerifies) {
   EXPECT_EQ(r.status, 0) << r.err;
 }
 
+TEST(Cli, InstalledBinaryRunsFromAnyFolderOnItsOwnFiles) {
+  const fs::path dir = fresh_dir("install");
+  const fs::path build = fs::path(ATTNLAB_EXE).parent_path();
+  const std::string install = "cmake --install '" + build.string() + "' --prefix '" +
+                              (dir / "prefix").string() + "' >/dev/null 2>&1";
+  ASSERT_EQ(std::system(install.c_str()), 0) << install;
+  const fs::path exe = dir / "prefix" / "bin" / "attnlab";
+  const fs::path share = dir / "prefix" / "share" / "attnlab";
+  ASSERT_TRUE(fs::exists(share / "experiments" / "claims" / "var" / "path_expansion.json"));
+  ASSERT_TRUE(fs::exists(share / "data" / "ett" / "ETTh1.csv"));
+  ASSERT_TRUE(fs::exists(share / "analysis" / "plots" / "report.py"));
+  fs::create_directories(dir / "elsewhere");
+  const auto installed = [&](const std::string& args) {
+    CliRun r;
+    const std::string cmd = "cd '" + (dir / "elsewhere").string() +
+                            "' && env -u ATTNLAB_CLAIMS_DIR '" + exe.string() + "' " + args +
+                            " >out.txt 2>err.txt";
+    const int raw = std::system(cmd.c_str());
+    r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+    r.out = read_file(dir / "elsewhere" / "out.txt");
+    r.err = read_file(dir / "elsewhere" / "err.txt");
+    return r;
+  };
+  // The claim files it reads are the installed ones, not the source tree's.
+  CliRun r = installed("describe var.path_expansion");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("file: " + (share / "experiments" / "claims").string()), std::string::npos)
+      << r.out;
+  // A claim on the installed ETT data runs; results go under the current folder only.
+  r = installed("verify curse.ett_linear_vs_attention --profile smoke");
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_TRUE(fs::exists(dir / "elsewhere" / "results" / "smoke" / "curse.ett_linear_vs_attention" /
+                         "result.json"));
+}
+
 TEST(Cli, NegativeDimensionIsExit2AndWritesNothing) {
   const fs::path dir = fresh_dir("synth");
   const CliRun r = run("synth var --dim -3 --order 2 --length 100 --seed 1 --out '" +

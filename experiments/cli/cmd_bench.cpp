@@ -16,6 +16,7 @@
 
 #include "bench/bgemm_bench.h"
 #include "core/error.h"
+#include "core/resources.h"
 #include "core/io.h"
 
 namespace attnlab {
@@ -45,7 +46,7 @@ const std::map<std::string, std::string> kStepScripts = {{"icl", "bench/torch_ic
 // extra: more arguments for the script (configuration, precision, schedule).
 nlohmann::json run_step_bench(const BenchArgs& a, const std::string& model,
                               const std::string& extra = "") {
-  const auto script = std::filesystem::path(ATTNLAB_SOURCE_DIR) / kStepScripts.at(model);
+  const auto script = resource_dir() / kStepScripts.at(model);
   if (::access(a.python.c_str(), X_OK) != 0)
     throw InputError("bench --steps: --python '" + a.python +
                      "' is not an executable file (give a Python 3 with python3-torch)");

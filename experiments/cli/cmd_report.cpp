@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "core/error.h"
+#include "core/resources.h"
 #include "experiments/cli/commands.h"
 
 namespace attnlab {
@@ -15,7 +16,7 @@ void add_report_command(CLI::App& app) {
   struct Args {
     std::string results = "results";
     std::string python = "/usr/bin/python3";
-    bool readme = true;
+    std::string readme;  // a README whose claims table to refresh; empty: none
     bool force = false;
   };
   auto a = std::make_shared<Args>();
@@ -23,12 +24,14 @@ void add_report_command(CLI::App& app) {
       "report", "render figures (results/figures) and results/REPORT.md from result files");
   cmd->add_option("--results", a->results, "results folder to read and write");
   cmd->add_option("--python", a->python, "a Python 3 with matplotlib and numpy");
-  cmd->add_flag("!--no-readme", a->readme, "do not update the claims table in README.md");
+  cmd->add_option("--readme", a->readme,
+                  "also refresh the claims table of this README (between its claims-table "
+                  "markers); report writes nothing else outside --results");
   cmd->add_flag("--force", a->force,
                 "redraw every figure (by default only those whose result or plot code changed)");
   cmd->callback([a] {
     namespace fs = std::filesystem;
-    const fs::path script = fs::path(ATTNLAB_SOURCE_DIR) / "analysis" / "plots" / "report.py";
+    const fs::path script = resource_dir() / "analysis" / "plots" / "report.py";
     if (!fs::is_directory(a->results)) {
       throw InputError("--results '" + a->results +
                        "' is not a folder (run `attnlab verify` first)");
@@ -39,9 +42,11 @@ void add_report_command(CLI::App& app) {
     }
     std::vector<std::string> args = {a->python, script.string(), "--results", a->results};
     if (a->force) args.push_back("--force");
-    if (a->readme) {
+    if (!a->readme.empty()) {
+      if (!fs::is_regular_file(a->readme))
+        throw InputError("--readme '" + a->readme + "' is not a file");
       args.push_back("--readme");
-      args.push_back((fs::path(ATTNLAB_SOURCE_DIR) / "README.md").string());
+      args.push_back(a->readme);
     }
     std::vector<char*> argv;
     for (auto& s : args) argv.push_back(s.data());
