@@ -200,3 +200,16 @@ TEST(ParamValues, DefaultsAreFilledAndRecorded) {
 
 }  // namespace
 }  // namespace attnlab
+
+namespace attnlab {
+namespace {
+
+// `attnlab describe` promises every parameter's meaning: a kind cannot add one without it.
+TEST(KindSchema, EveryParameterSaysWhatItMeans) {
+  for (const auto& kind : experiment_kinds())
+    for (const auto& p : kind.params)
+      EXPECT_FALSE(p.help.empty()) << kind.name << "." << p.name << " has no .describe(...)";
+}
+
+}  // namespace
+}  // namespace attnlab

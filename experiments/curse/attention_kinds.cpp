@@ -13,27 +13,28 @@ namespace {
 
 std::vector<ParamSpec> sweep_schema() {
   return {
-      p_strings("variants", {"A", "B"}).describe("SSM presets (spec §1.5)"),
+      p_strings("variants", {"A", "B"})
+          .describe("SSM task variants (synth/ssm.h): A, c_d = 7/8; B, abs(c) = 1"),
       p_ints("ms", 2, 65536).describe("widths m (even: paired init)"),
       p_int("n", 4, 100000).describe("training points"),
       p_ints("n_sweep", 4, 100000)
           .optional(nlohmann::json::array())
           .describe("extra training-set sizes, run at width n_sweep_m"),
-      p_int("n_sweep_m", 2, 65536).optional(256),
+      p_int("n_sweep_m", 2, 65536).optional(256).describe("width m of the n_sweep runs (even)"),
       p_ints("checkpoints", 1, 10000000).describe("GD steps at which to evaluate; last = T"),
       p_int("long_max_m", 2, 65536)
           .optional(65536)
           .describe("widths above this (and the n_sweep runs) stop at the first checkpoint"),
-      p_int("seeds", 1, 100),
-      p_int("d", 2, 64).optional(8),
-      p_real("gamma", 0, 0.999).optional(0.5),
-      p_real("sigma", 0, 10).optional(0.01),
-      p_int("n_test", 10, 1000000).optional(4000),
+      p_int("seeds", 1, 100).describe("independent replicates per configuration"),
+      p_int("d", 2, 64).optional(8).describe("window length = state dimension"),
+      p_real("gamma", 0, 0.999).optional(0.5).describe("variant B's <P_d, P_{d+1}>"),
+      p_real("sigma", 0, 10).optional(0.01).describe("noise standard deviation"),
+      p_int("n_test", 10, 1000000).optional(4000).describe("ID and OOD test points, each"),
       p_real("eta_factor", 1e-6, 2).optional(0.5).describe("eta = eta_factor / lambda_max(H(0))"),
       p_reals("init_scales", 1e-6, 100)
           .optional(nlohmann::json::array({1.0}))
           .describe("w_r(0) ~ N(0, s^2)"),
-      p_bool("ntk").optional(true),
+      p_bool("ntk").optional(true).describe("also compute H(t) and the linearised (NTK) predictor"),
   };
 }
 

@@ -291,22 +291,36 @@ std::vector<ExperimentKind> convergence_experiments() {
   return {
       {"curse_e7_convergence",
        "GD loss vs (1 - eta lambda/2)^t L(0) and the linearised curve at tiny n",
-       {p_strings("variants", {"A", "B"}), p_ints("ds", 2, 64), p_ints("ms", 2, 65536),
-        p_int("n", 2, 64), p_int("steps", 1, 100000000), p_int("seeds", 1, 100),
-        p_real("gamma", 0, 0.999).optional(0.5), p_real("sigma", 0, 10).optional(0.01)},
+       {p_strings("variants", {"A", "B"}).describe("SSM data variants (docs/curse.md, Setting)"),
+        p_ints("ds", 2, 64).describe("window lengths d = state dimensions"),
+        p_ints("ms", 2, 65536).describe("widths m (even: paired init)"),
+        p_int("n", 2, 64).describe("training points"),
+        p_int("steps", 1, 100000000).describe("full-batch GD steps T"),
+        p_int("seeds", 1, 100).describe("independent replicates"),
+        p_real("gamma", 0, 0.999).optional(0.5).describe("variant B's <P_d, P_{d+1}>"),
+        p_real("sigma", 0, 10).optional(0.01).describe("noise standard deviation")},
        run_convergence,
        {even("ms"), variant_b_dimension("ds")}},  // the paired init of models/curse/attention_net.h
       {"curse_e7_kernel",
        "Spectrum of H(0): lambda_min/lambda_max in 150-digit arithmetic with its rounding interval "
        "(and in double, the control), the width and steps Thm 5.2(a) then needs, the double "
        "spectrum and effective rank vs n, and L(T)/L(0) at realistic n",
-       {p_strings("variants", {"A", "B"}), p_ints("ns", 2, 100000), p_int("d", 2, 64),
-        p_int("m", 2, 65536), p_int("seeds", 1, 100),
+       {p_strings("variants", {"A", "B"})
+            .describe("SSM data variants; the first alone gives the 150-digit spectra"),
+        p_ints("ns", 2, 100000).describe("n of the double-precision spectra"),
+        p_int("d", 2, 64).describe("window length = state dimension"),
+        p_int("m", 2, 65536).describe("width of the double-precision spectra (even)"),
+        p_int("seeds", 1, 100).describe("replicates per n of the double-precision spectra"),
         p_ints("ns_extended", 2, 96).describe("n of the 150-digit spectra (cost ~ n m)"),
         p_int("m_extended", 2, 8192).describe("width of the 150-digit spectra (even)"),
-        p_int("seeds_extended", 1, 20), p_int("n_realistic", 2, 100000), p_int("m_train", 2, 65536),
-        p_int("steps", 1, 1000000), p_int("seeds_train", 1, 100),
-        p_real("gamma", 0, 0.999).optional(0.5), p_real("sigma", 0, 10).optional(0.01)},
+        p_int("seeds_extended", 1, 20).describe("replicates per n of the 150-digit spectra"),
+        p_int("n_realistic", 2, 100000)
+            .describe("training points of the GD runs; spectra at n >= it count as realistic"),
+        p_int("m_train", 2, 65536).describe("width of the GD runs (even)"),
+        p_int("steps", 1, 1000000).describe("GD steps T of those runs"),
+        p_int("seeds_train", 1, 100).describe("replicates of the GD runs per variant"),
+        p_real("gamma", 0, 0.999).optional(0.5).describe("variant B's <P_d, P_{d+1}>"),
+        p_real("sigma", 0, 10).optional(0.01).describe("noise standard deviation")},
        run_kernel,
        // Paired init; the double kernel matrices n x n (a few copies for the eigensolver) and
        // the width-m features of the largest n.

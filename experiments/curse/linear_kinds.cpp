@@ -95,9 +95,13 @@ std::vector<ExperimentKind> linear_experiments() {
   return {
       {"curse_e2_linear",
        "Least-squares residual linear model: coefficients vs c and OOD MSE vs sigma^2 (1+|c|^2)",
-       {p_strings("variants", {"A", "B"}), p_ints("ns", 8, 1000000), p_reals("sigmas", 0, 10),
-        p_int("seeds", 1, 100), p_int("d", 2, 64).optional(8),
-        p_real("gamma", 0, 0.999).optional(0.5), p_int("n_test", 10, 10000000).optional(20000),
+       {p_strings("variants", {"A", "B"}).describe("SSM data variants (docs/curse.md, Setting)"),
+        p_ints("ns", 8, 1000000).describe("ID training-set sizes n"),
+        p_reals("sigmas", 0, 10).describe("noise standard deviations sigma"),
+        p_int("seeds", 1, 100).describe("independent replicates per (variant, n, sigma)"),
+        p_int("d", 2, 64).optional(8).describe("window length = state dimension"),
+        p_real("gamma", 0, 0.999).optional(0.5).describe("variant B's <P_d, P_{d+1}>"),
+        p_int("n_test", 10, 10000000).optional(20000).describe("OOD test points"),
         p_real("control_delta", -10, 10)
             .optional(0.3)
             .describe("negative control: sum(c) = 1 + delta")},

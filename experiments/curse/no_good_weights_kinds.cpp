@@ -70,14 +70,20 @@ Outcome run_oracle(const RunContext& ctx) {
 }  // namespace
 
 std::vector<ExperimentKind> no_good_weights_experiments() {
-  return {{"curse_e3b_oracle",
-           "Attention fitted on OOD data with Adam, evaluated on fresh OOD data",
-           {p_strings("variants", {"A", "B"}), p_int("m", 2, 65536), p_int("n", 4, 100000),
-            p_int("n_test", 10, 1000000), p_int("steps", 1, 1000000), p_real("lr", 1e-8, 10),
-            p_int("seeds", 1, 100), p_real("gamma", 0, 0.999).optional(0.5),
-            p_real("sigma", 0, 10).optional(0.01)},
-           run_oracle,
-           {even("m")}}};  // the paired init of models/curse/attention_net.h
+  return {
+      {"curse_e3b_oracle",
+       "Attention fitted on OOD data with Adam, evaluated on fresh OOD data",
+       {p_strings("variants", {"A", "B"}).describe("SSM data variants (docs/curse.md, Setting)"),
+        p_int("m", 2, 65536).describe("width m (even: paired init)"),
+        p_int("n", 4, 100000).describe("OOD training points"),
+        p_int("n_test", 10, 1000000).describe("fresh OOD test points"),
+        p_int("steps", 1, 1000000).describe("full-batch Adam steps"),
+        p_real("lr", 1e-8, 10).describe("Adam learning rate"),
+        p_int("seeds", 1, 100).describe("independent replicates per variant"),
+        p_real("gamma", 0, 0.999).optional(0.5).describe("variant B's <P_d, P_{d+1}>"),
+        p_real("sigma", 0, 10).optional(0.01).describe("noise standard deviation")},
+       run_oracle,
+       {even("m")}}};  // the paired init of models/curse/attention_net.h
 }
 
 }  // namespace attnlab::curse

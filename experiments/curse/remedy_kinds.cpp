@@ -302,20 +302,22 @@ Outcome run_e10(const RunContext& ctx) {
 std::vector<ExperimentKind> remedy_experiments() {
   return {{"curse_e10_remedies",
            "Remedy toys (differential attention, positional bias, patching, Adam) on the OOD task",
-           {p_strings("variants", {"A", "B"}).describe("SSM presets (spec §1.5)"),
+           {p_strings("variants", {"A", "B"})
+                .describe("SSM task variants (synth/ssm.h): A, c_d = 7/8; B, abs(c) = 1"),
             p_int("m", 2, 65536).describe("heads (even: paired init)"),
             p_int("n", 4, 100000).describe("ID training points"),
             p_int("n_test", 10, 1000000).describe("ID and OOD test points"),
             p_int("steps", 1, 1000000).describe("full-batch steps (GD and Adam)"),
-            p_int("seeds", 1, 100),
+            p_int("seeds", 1, 100).describe("independent replicates per variant"),
             p_ints("patch_sizes", 1, 64).describe("patch lengths p (must divide d)"),
             p_real("adam_lr", 1e-8, 10).optional(0.05).describe("Adam learning rate (E3b's)"),
             p_real("diff_lambda0", 1e-3, 0.999).optional(0.5).describe("initial lambda of diff"),
             p_real("eta_factor", 1e-6, 2)
                 .optional(0.5)
                 .describe("GD eta = eta_factor / lambda_max(H(0))"),
-            p_int("d", 2, 64).optional(8), p_real("gamma", 0, 0.999).optional(0.5),
-            p_real("sigma", 0, 10).optional(0.01)},
+            p_int("d", 2, 64).optional(8).describe("window length = state dimension"),
+            p_real("gamma", 0, 0.999).optional(0.5).describe("variant B's <P_d, P_{d+1}>"),
+            p_real("sigma", 0, 10).optional(0.01).describe("noise standard deviation")},
            run_e10,
            {even("m"), divides("patch_sizes", "d"), variant_b_dimension("d")}}};
 }

@@ -108,12 +108,16 @@ std::vector<ExperimentKind> sec71_experiments() {
   return {
       {"curse_e9_gradient",
        "Sec 7.1 closed-form dL/dW vs central finite differences",
-       {p_ints("Ls", 1, 4096), p_int("d", 1, 256), p_int("trials", 1, 100000)},
+       {p_ints("Ls", 1, 4096).describe("sequence lengths L (rows of X)"),
+        p_int("d", 1, 256).describe("d, feature dimension (columns of X)"),
+        p_int("trials", 1, 100000).describe("random draws of X, W, W_V, G per L")},
        run_gradient},
       {"curse_e9_case",
        "P[sign(Delta S_ii) = -sign(<G_i, W_V^T X_i>)] after one GD step",
-       {p_ints("Ls", 1, 4096), p_int("d", 1, 256), p_int("trials", 1, 1000000),
-        p_real("eta", 1e-12, 1)},
+       {p_ints("Ls", 1, 4096).describe("sequence lengths L (rows of X)"),
+        p_int("d", 1, 256).describe("d, feature dimension (columns of X)"),
+        p_int("trials", 1, 1000000).describe("random draws of X, W, W_V, G per L"),
+        p_real("eta", 1e-12, 1).describe("step size of the one GD step on W")},
        run_case},
   };
 }

@@ -118,8 +118,10 @@ Outcome run_e6(const RunContext& ctx) {
 std::vector<ExperimentKind> softmax_experiments() {
   return {{"curse_e6_softmax_last",
            "Monte Carlo E[softmax_d(x_d w x)] vs 1/d and the other positions, x ~ N(0, s^2 I)",
-           {p_ints("ds", 2, 256), p_reals("sigmas", 1e-3, 100), p_reals("ws", -100, 100),
-            p_int("samples", 100, 100000000)},
+           {p_ints("ds", 2, 256).describe("dimensions d of x"),
+            p_reals("sigmas", 1e-3, 100).describe("standard deviations s of x ~ N(0, s^2 I)"),
+            p_reals("ws", -100, 100).describe("weights w in the logits w x_d x_k"),
+            p_int("samples", 100, 100000000).describe("Monte Carlo draws of x per cell")},
            run_e6}};
 }
 

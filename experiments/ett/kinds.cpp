@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "core/resources.h"
 #include "core/rng.h"
 #include "experiments/ett/linear_baselines.h"
 #include "experiments/ett/samovar_ett.h"
@@ -21,7 +22,7 @@ namespace {
 // data/ett/ of the source tree, or $ATTNLAB_DATA_DIR/ett.
 std::filesystem::path ett_dir() {
   if (const char* env = std::getenv("ATTNLAB_DATA_DIR")) return std::filesystem::path(env) / "ett";
-  return std::filesystem::path(ATTNLAB_SOURCE_DIR) / "data" / "ett";
+  return resource_dir() / "data" / "ett";
 }
 
 // Part of a kept NLinear/DLinear run's configuration: bump it when their training changes.
@@ -44,7 +45,7 @@ int authors_lookback(int horizon) {
 
 std::vector<ParamSpec> schema() {
   return {
-      p_strings("datasets", {"ETTh1", "ETTh2"}),
+      p_strings("datasets", {"ETTh1", "ETTh2"}).describe("ETT hourly datasets to forecast"),
       p_ints("horizons", 1, 720)
           .describe("forecast horizons H (patch length of the attention "
                     "models = H)"),
@@ -58,14 +59,15 @@ std::vector<ParamSpec> schema() {
               "lookback of NLinear, DLinear and the residual linear model (their papers: 336)"),
       p_strings("models", {"samovar", "lintrans", "fixedvar"})
           .describe("attention models trained with the authors' recipe"),
-      p_strings("baselines", {"repeat", "residual_linear", "nlinear", "dlinear"}),
+      p_strings("baselines", {"repeat", "residual_linear", "nlinear", "dlinear"})
+          .describe("non-attention baselines scored beside the models"),
       p_int("seeds", 1, 100)
           .describe("training seeds of every trained model (NLinear and DLinear too)"),
       p_int("epochs", 1, 100)
           .describe("at most this many epochs of the attention models (authors: 100)"),
       p_int("patience", 1, 100).describe("early stopping patience in epochs (authors: 12)"),
       p_int("width", 8, 512).optional(64).describe("D (authors: 64 for the 7 ETT channels)"),
-      p_int("heads", 1, 64).optional(8),
+      p_int("heads", 1, 64).optional(8).describe("h, attention heads (divides width; authors: 8)"),
       p_int("layers", 1, 8).optional(3).describe("MLP blocks and attention layers, each"),
       var::precision_param(),
   };

@@ -184,15 +184,26 @@ std::vector<ExperimentKind> baseline_experiments() {
   return {
       {"icl_baselines",
        "Table 1 baseline rows: CONSTRR, ADARR, TUNEDRR adjusted losses (paired with the oracle)",
-       {p_int("d", 1, 64), p_int("n", 2, 10000), p_strings("noises", names),
-        p_int("eval_count", 10, 10000000), p_int("tune_count", 10, 10000000),
-        p_int("constrr_grid", 2, 10000), p_int("tunedrr_grid", 2, 1000)},
+       {p_int("d", 1, 64).describe("d, dimension of the regression inputs x"),
+        p_int("n", 2, 10000).describe("n, context examples per sequence"),
+        p_strings("noises", names)
+            .describe("noise columns of Table 1 (uK: sigma ~ U(0, K); c13, c135: sigma in a set)"),
+        p_int("eval_count", 10, 10000000).describe("evaluation sequences per noise column"),
+        p_int("tune_count", 10, 10000000)
+            .describe("separate sequences that tune CONSTRR's lambda and TUNEDRR's c, tau"),
+        p_int("constrr_grid", 2, 10000)
+            .describe("points of CONSTRR's lambda grid on [0, max sigma^2]"),
+        p_int("tunedrr_grid", 2, 1000).describe("grid points for each of TUNEDRR's c and tau")},
        run_baselines,
        {sequences_fit_memory({"eval_count", "tune_count"})}},
       {"icl_one_layer_optimum",
        "Table 1 row 1: the optimal one-step GD loss (closed form) minus the Monte-Carlo oracle",
-       {p_int("d", 1, 64), p_int("n", 2, 10000), p_strings("noises", names),
-        p_int("eval_count", 10, 10000000)},
+       {p_int("d", 1, 64).describe("d, dimension of the regression inputs x"),
+        p_int("n", 2, 10000).describe("n, context examples per sequence"),
+        p_strings("noises", names)
+            .describe("noise columns of Table 1 (uK: sigma ~ U(0, K); c13, c135: sigma in a set)"),
+        p_int("eval_count", 10, 10000000)
+            .describe("Monte-Carlo sequences per noise column (oracle and GD step)")},
        run_one_layer,
        {sequences_fit_memory({"eval_count"})}},
   };

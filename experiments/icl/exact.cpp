@@ -438,37 +438,68 @@ std::vector<ExperimentKind> exact_experiments() {
   k.push_back({"icl_implicit_model",
                "Thm 4.1 / Lemma 4.3: forward states equal the implicit linear model (recursion on "
                "random FULL and DIAG models; least-squares fit on a trained FULL model)",
-               {p_int("d", 1, 64), p_int("n", 2, 100000), p_int("layers", 1, 16),
-                p_ints("heads", 1, 8), p_int("draws", 1, 1000), p_real("sigma", 0, 100),
-                p_real("init_scale", 0, 10).optional(0.02), p_int("train_layers", 1, 8),
-                p_int("train_steps", 1, 1000000), p_int("train_batch", 1, 100000)},
+               {p_int("d", 1, 64).describe("d, dimension of the regression inputs x"),
+                p_int("n", 2, 100000).describe("n, context examples per sequence"),
+                p_int("layers", 1, 16).describe("L, layers of the random FULL and DIAG models"),
+                p_ints("heads", 1, 8).describe("H, head counts of the random models (each run)"),
+                p_int("draws", 1, 1000)
+                    .describe("random models per head count; also sequences for the fit"),
+                p_real("sigma", 0, 100).describe("noise standard deviation of the sequences"),
+                p_real("init_scale", 0, 10)
+                    .optional(0.02)
+                    .describe("std of the random P, Q (FULL) and p, q (DIAG) entries"),
+                p_int("train_layers", 1, 8).describe("L of the trained FULL model for the fit"),
+                p_int("train_steps", 1, 1000000).describe("training steps of that model"),
+                p_int("train_batch", 1, 100000).describe("sequences per training step")},
                run_implicit});
   k.push_back({"icl_momentum_form",
                "Lemma 4.4 / A.1: the diagonal recursion in momentum form (corrected or printed)",
-               {p_string("form", {"corrected", "printed"}), p_int("d", 1, 64),
-                p_int("n", 2, 100000), p_int("layers", 1, 16), p_int("draws", 1, 1000),
-                p_real("sigma", 0, 100), p_real("omega_scale", 0, 10)},
+               {p_string("form", {"corrected", "printed"})
+                    .describe("Gamma and Pi of Lemma A.1 as printed (extra a^l) or corrected"),
+                p_int("d", 1, 64).describe("d, dimension of the regression inputs x"),
+                p_int("n", 2, 100000).describe("n, context examples per sequence"),
+                p_int("layers", 1, 16).describe("L, layers of each random DIAG model"),
+                p_int("draws", 1, 1000).describe("random contexts, each with its own omegas"),
+                p_real("sigma", 0, 100).describe("noise standard deviation of the contexts"),
+                p_real("omega_scale", 0, 10).describe("std of the random omega entries")},
                run_momentum});
   k.push_back({"icl_no_quadratic",
                "Thm 4.2: |cos(y^l, x(1)^2)| of random linear transformers",
-               {p_int("d", 1, 64), p_int("n", 2, 1000000), p_int("layers", 1, 16),
-                p_int("draws", 1, 1000), p_real("q_scale", 0, 10), p_real("p_scale", 0, 10)},
+               {p_int("d", 1, 64).describe("d, dimension of the regression inputs x"),
+                p_int("n", 2, 1000000).describe("n, context examples (n >> d)"),
+                p_int("layers", 1, 16).describe("L, layers of each random FULL model"),
+                p_int("draws", 1, 1000).describe("random models, one noise-free sequence each"),
+                p_real("q_scale", 0, 10).describe("std of the random Q entries"),
+                p_real("p_scale", 0, 10).describe("std of the random P entries, times 1/n")},
                run_no_quadratic});
-  k.push_back(
-      {"icl_gdpp_second_order",
-       "Lemma A.3 and Thm 5.1: GD++ preconditioning layers (gamma nu = 1/3) then one GD "
-       "layer, run through the DIAG model",
-       {p_int("d", 1, 64), p_int("n", 2, 100000), p_real("sigma", 0, 100), p_int("draws", 1, 10000),
-        p_int("precond_layers", 1, 30), p_real("kappa_max", 1, 1e6), p_real("eps", 0, 1)},
-       run_gdpp_second_order});
+  k.push_back({"icl_gdpp_second_order",
+               "Lemma A.3 and Thm 5.1: GD++ preconditioning layers (gamma nu = 1/3) then one GD "
+               "layer, run through the DIAG model",
+               {p_int("d", 1, 64).describe("d, dimension of the regression inputs x"),
+                p_int("n", 2, 100000).describe("n, context examples per sequence"),
+                p_real("sigma", 0, 100).describe("noise standard deviation of the contexts"),
+                p_int("draws", 1, 10000).describe("random contexts"),
+                p_int("precond_layers", 1, 30)
+                    .describe("K, GD++ preconditioning layers; readout tested after 0..K"),
+                p_real("kappa_max", 1, 1e6)
+                    .describe("Thm 5.1 metrics use contexts with initial kappa <= this"),
+                p_real("eps", 0, 1).describe("epsilon, target relative accuracy of Thm 5.1")},
+               run_gdpp_second_order});
   k.push_back({"icl_two_layer_ridge",
                "Thm 5.2: 2-layer (w_yx, then w_yy) LT vs ridge on two noise levels",
-               {p_int("d", 1, 64), p_ints("ns", 2, 10000000), p_real("sigma1", 0, 100),
-                p_real("sigma2", 0, 100), p_int("draws", 1, 1000)},
+               {p_int("d", 1, 64).describe("d, dimension of the inputs x ~ N(0, I/n)"),
+                p_ints("ns", 2, 10000000)
+                    .describe("context sizes n; the median error must fall along the list"),
+                p_real("sigma1", 0, 100).describe("sigma_1, first noise std of the construction"),
+                p_real("sigma2", 0, 100).describe("sigma_2, second noise std of the construction"),
+                p_int("draws", 1, 1000).describe("random sequences per n and noise level")},
                run_two_layer_ridge});
   k.push_back({"icl_step_adaptation",
                "§5.3: w_xy then w_yx gives GD with step -w_yx (1 + w_xy lambda)",
-               {p_int("d", 1, 64), p_int("n", 2, 100000), p_int("draws", 1, 100000)},
+               {p_int("d", 1, 64).describe("d, dimension of the regression inputs x"),
+                p_int("n", 2, 100000).describe("n, context examples per sequence"),
+                p_int("draws", 1, 100000)
+                    .describe("random contexts (sigma ~ U(0, 5)), each with its own omegas")},
                run_step_adaptation});
   return k;
 }

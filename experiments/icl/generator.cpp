@@ -166,7 +166,8 @@ ExperimentKind generator_kind() {
   return {"synth_icl_moments",
           "ICL regression generator: moments of x, w, y, sigma vs closed forms (uniform and set "
           "noise laws)",
-          {p_int("d", 1, 1000).optional(10), p_int("n", 1, 10000).optional(20),
+          {p_int("d", 1, 1000).optional(10).describe("d, dimension of the inputs x and weights w"),
+           p_int("n", 1, 10000).optional(20).describe("n, context examples per sequence"),
            p_int("tasks", 10, 1e8).describe("independent tasks per noise law"),
            p_real("sigma_max", 0, 100).optional(3.0).describe("uniform law: sigma ~ U(0, max)"),
            p_reals("sigma_set", 0, 100)

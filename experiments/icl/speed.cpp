@@ -62,13 +62,17 @@ Outcome run_step_timing(const RunContext& ctx) {
 }  // namespace
 
 std::vector<ExperimentKind> speed_experiments() {
-  return {
-      {"icl_step_timing",
-       "Seconds per training step of FULL (Adam, data generation included), median of reps",
-       {p_int("d", 1, 64), p_int("n", 2, 10000), p_int("layers", 1, 16), p_int("batch", 1, 100000),
-        p_int("warmup", 0, 1000), p_int("reps", 1, 1000), p_int("steps_per_rep", 1, 1000)},
-       run_step_timing,
-       {sequences_fit_memory({}, "batch")}}};
+  return {{"icl_step_timing",
+           "Seconds per training step of FULL (Adam, data generation included), median of reps",
+           {p_int("d", 1, 64).describe("d, dimension of the regression inputs x"),
+            p_int("n", 2, 10000).describe("n, context examples per sequence"),
+            p_int("layers", 1, 16).describe("L, layers of the FULL model"),
+            p_int("batch", 1, 100000).describe("sequences per training step"),
+            p_int("warmup", 0, 1000).describe("untimed steps before timing"),
+            p_int("reps", 1, 1000).describe("timed repetitions (the median is reported)"),
+            p_int("steps_per_rep", 1, 1000).describe("training steps per timed repetition")},
+           run_step_timing,
+           {sequences_fit_memory({}, "batch")}}};
 }
 
 }  // namespace attnlab::icl

@@ -263,15 +263,35 @@ std::vector<ExperimentKind> table1_experiments() {
       {"icl_table1",
        "Table 1 as a sweep of cells (model, depth, noise column), best of seeds, with the ridge "
        "baselines on the same sequences; resumable, and a subset runs with --set",
-       {p_int("d", 1, 64), p_int("n", 2, 10000), p_strings("models", {"gdpp", "diag", "full"}),
-        p_ints("depths", 1, 7), p_strings("columns", noise_names()), p_int("seeds", 1, 100),
-        p_int("steps", 1, 10000000), p_int("batch", 1, 100000), p_real("lr", 0, 1).optional(1e-3),
+       {p_int("d", 1, 64).describe("d, dimension of the regression inputs x"),
+        p_int("n", 2, 10000).describe("n, context examples per sequence"),
+        p_strings("models", {"gdpp", "diag", "full"}).describe("model rows: GD++, DIAG, FULL"),
+        p_ints("depths", 1, 7).describe("L, layer counts of the rows"),
+        p_strings("columns", noise_names())
+            .describe("noise columns (uK: sigma ~ U(0, K); c13, c135: sigma in a set)"),
+        p_int("seeds", 1, 100).describe("training runs per cell; the best on validation is scored"),
+        p_int("steps", 1, 10000000).describe("Adam steps per training run"),
+        p_int("batch", 1, 100000).describe("fresh training sequences per step"),
+        p_real("lr", 0, 1).optional(1e-3).describe("base learning rate of Adam"),
         p_bool("decay").optional(true).describe("lr x0.1 at 60% and x0.01 at 90% of the steps"),
-        p_real("clip", 0, 1e10).optional(10.0), p_real("init_scale", 0, 10).optional(0.02),
-        p_int("eval_count", 100, 10000000), p_int("valid_count", 100, 10000000),
-        p_reals("profile_sigmas", 0, 100).optional(nlohmann::json::array()),
-        p_int("profile_count", 0, 10000000).optional(0),
-        p_int("constrr_grid", 2, 10000).optional(81), p_int("tunedrr_grid", 2, 1000).optional(26),
+        p_real("clip", 0, 1e10).optional(10.0).describe("global gradient-norm clip"),
+        p_real("init_scale", 0, 10).optional(0.02).describe("std of the N(0, s^2) initial weights"),
+        p_int("eval_count", 100, 10000000)
+            .describe("evaluation sequences per column, shared with the baselines"),
+        p_int("valid_count", 100, 10000000)
+            .describe("validation sequences per column (best seed); as many tune the baselines"),
+        p_reals("profile_sigmas", 0, 100)
+            .optional(nlohmann::json::array())
+            .describe("fixed noise stds of the per-variance profile (Fig. 2)"),
+        p_int("profile_count", 0, 10000000)
+            .optional(0)
+            .describe("evaluation sequences per profile sigma; 0: no profile"),
+        p_int("constrr_grid", 2, 10000)
+            .optional(81)
+            .describe("points of CONSTRR's lambda grid on [0, max sigma^2]"),
+        p_int("tunedrr_grid", 2, 1000)
+            .optional(26)
+            .describe("grid points for each of TUNEDRR's c and tau"),
         // #14's tolerance (table1_statements.h), stated in the claim file
         p_real("tol_abs", 0, 1).describe("#14: absolute tolerance around the paper's value"),
         p_real("tol_rel", 0, 1).describe("#14: relative tolerance around the paper's value"),

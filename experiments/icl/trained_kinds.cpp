@@ -200,20 +200,33 @@ Outcome run_train(const RunContext& ctx) {
 }  // namespace
 
 std::vector<ExperimentKind> train_experiments() {
-  return {{"icl_train",
-           "Train FULL / DIAG / GD++ models (spec §4.3 budget recipe) and evaluate the adjusted "
-           "loss, learned omegas, per-layer readouts and the w_xy = w_yy = 0 ablation",
-           {p_int("d", 1, 64), p_int("n", 2, 10000), p_string("noise", noise_names()),
-            p_strings("models")
-                .describe("diag3, gdpp2:20000 (steps), full3:20000:3 (steps, seeds)")
-                .parse_with(model_spec_error),
-            p_int("steps", 1, 10000000), p_int("seeds", 1, 100), p_int("batch", 1, 100000),
-            p_real("lr", 0, 1).optional(1e-3), p_real("clip", 0, 1e10).optional(10.0),
-            p_real("init_scale", 0, 10).optional(0.02), p_int("eval_count", 100, 10000000),
-            p_int("valid_count", 100, 10000000), p_bool("ablation").optional(false),
-            p_bool("constrr").optional(false)},
-           run_train,
-           {sequences_fit_memory({"eval_count", "valid_count"}, "batch"), distinct_model_keys()}}};
+  return {
+      {"icl_train",
+       "Train FULL / DIAG / GD++ models (spec §4.3 budget recipe) and evaluate the adjusted "
+       "loss, learned omegas, per-layer readouts and the w_xy = w_yy = 0 ablation",
+       {p_int("d", 1, 64).describe("d, dimension of the regression inputs x"),
+        p_int("n", 2, 10000).describe("n, context examples per sequence"),
+        p_string("noise", noise_names())
+            .describe("Table 1 noise column of the training and evaluation data"),
+        p_strings("models")
+            .describe("diag3, gdpp2:20000 (steps), full3:20000:3 (steps, seeds)")
+            .parse_with(model_spec_error),
+        p_int("steps", 1, 10000000).describe("Adam steps per run, unless the model gives them"),
+        p_int("seeds", 1, 100)
+            .describe("runs per model unless it gives them; best on validation is scored"),
+        p_int("batch", 1, 100000).describe("fresh training sequences per step"),
+        p_real("lr", 0, 1).optional(1e-3).describe("base learning rate of Adam"),
+        p_real("clip", 0, 1e10).optional(10.0).describe("global gradient-norm clip"),
+        p_real("init_scale", 0, 10).optional(0.02).describe("std of the N(0, s^2) initial weights"),
+        p_int("eval_count", 100, 10000000).describe("evaluation sequences"),
+        p_int("valid_count", 100, 10000000)
+            .describe("validation sequences: pick the best seed and tune CONSTRR"),
+        p_bool("ablation")
+            .optional(false)
+            .describe("also score each DIAG with omega_xy = omega_yy = 0"),
+        p_bool("constrr").optional(false).describe("also score CONSTRR on the same sequences")},
+       run_train,
+       {sequences_fit_memory({"eval_count", "valid_count"}, "batch"), distinct_model_keys()}}};
 }
 
 }  // namespace attnlab::icl

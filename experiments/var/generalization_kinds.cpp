@@ -415,9 +415,11 @@ Outcome run_generalization(const RunContext& ctx) {
 
 std::vector<ExperimentKind> generalization_experiments() {
   auto schema = model_schema();
-  schema.push_back(p_strings("models", kModelNames));
-  schema.push_back(p_int("seeds", 1, 100));
-  schema.push_back(p_int("ls_max_order", 1, 8));
+  schema.push_back(
+      p_strings("models", kModelNames).describe("model variants trained and compared"));
+  schema.push_back(p_int("seeds", 1, 100).describe("training seeds per model"));
+  schema.push_back(p_int("ls_max_order", 1, 8)
+                       .describe("largest order the in-context LS VAR baseline may pick (AIC)"));
   schema.push_back(
       p_int("recovery_samples", 0, 100000)
           .optional(0)

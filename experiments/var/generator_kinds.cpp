@@ -178,13 +178,18 @@ ExperimentKind generator_kind() {
           "SAMoVAR preset explosive fraction",
           {p_int("dim", 1, 50).describe("k"), p_int("order", 1, 20).describe("p"),
            p_real("coef_scale", 0, 10).optional(0.5).describe("A_j entries ~ U(-s, s)"),
-           p_real("radius_bound", 0.01, 0.999).optional(0.9),
-           p_real("noise_std", 1e-6, 1e6).optional(1.0), p_int("burn_in", 0, 1e6).optional(500),
-           p_string("stability", {"rescale", "reject"}).optional("rescale"),
+           p_real("radius_bound", 0.01, 0.999)
+               .optional(0.9)
+               .describe("bound on the companion spectral radius"),
+           p_real("noise_std", 1e-6, 1e6).optional(1.0).describe("innovation std (Sigma = s^2 I)"),
+           p_int("burn_in", 0, 1e6).optional(500).describe("steps from x = 0 discarded per series"),
+           p_string("stability", {"rescale", "reject"})
+               .optional("rescale")
+               .describe("enforce the bound by rescaling A_j or by redrawing"),
            p_int("processes", 1, 1000).describe("independent coefficient draws"),
            p_int("replicates", 3, 1e6).describe("independent series per process (SE units)"),
            p_int("length", 10, 1e7).describe("recorded steps per series"),
-           p_int("max_lag", 0, 100).optional(5),
+           p_int("max_lag", 0, 100).optional(5).describe("autocovariance lags 0..max_lag checked"),
            p_int("samovar_draws", 1, 1e8).describe("draws per SAMoVAR split")},
           run,
           // One series per thread (its history and a copy), and a whole SAMoVAR split at once:

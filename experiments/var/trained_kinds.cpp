@@ -298,27 +298,28 @@ Outcome run_step_timing(const RunContext& ctx) {
 
 std::vector<ExperimentKind> trained_experiments() {
   auto mis = model_schema();
-  mis.push_back(p_int("seeds", 1, 100));
+  mis.push_back(p_int("seeds", 1, 100).describe("seeds, each training a SAMoVAR and a LinTrans"));
   mis.push_back(p_int("samples", 1, 100000).describe("validation windows analysed per seed"));
   auto abl = model_schema();
-  abl.push_back(p_int("seeds", 1, 100));
+  abl.push_back(p_int("seeds", 1, 100).describe("training seeds per variant and learning rate"));
   abl.push_back(p_reals("lrs", 1e-6, 1).describe("peak learning rates to train both variants at"));
   std::vector<ParamSpec> speed = {
-      p_string("model", {"samovar", "fixedvar", "lintrans", "samovar_wk"}),
+      p_string("model", {"samovar", "fixedvar", "lintrans", "samovar_wk"})
+          .describe("model variant timed"),
       p_int("channels", 1, 64).optional(2).describe("C, series per window"),
       p_int("patch", 1, 1024).optional(1).describe("s, patch length = forecast horizon"),
-      p_int("input_len", 8, 4096),
-      p_int("width", 2, 512),
-      p_int("heads", 1, 64),
-      p_int("layers", 1, 8),
-      p_real("dropout", 0, 0.9),
-      p_int("batch", 1, 4096),
-      p_real("lr", 0, 1),
-      p_real("aux_weight", 0, 10),
-      p_bool("channel_drop"),
-      p_int("warmup", 0, 1000),
-      p_int("reps", 1, 1000),
-      p_int("steps_per_rep", 1, 1000),
+      p_int("input_len", 8, 4096).describe("L, input window length in steps"),
+      p_int("width", 2, 512).describe("D, model width"),
+      p_int("heads", 1, 64).describe("h, attention heads (divides width)"),
+      p_int("layers", 1, 8).describe("MLP blocks and attention layers, each"),
+      p_real("dropout", 0, 0.9).describe("dropout probability"),
+      p_int("batch", 1, 4096).describe("samples per step (random N(0, 1) windows)"),
+      p_real("lr", 0, 1).describe("learning rate of the AdamW steps"),
+      p_real("aux_weight", 0, 10).describe("weight of the auxiliary next-patch loss"),
+      p_bool("channel_drop").describe("random channel drop in each step"),
+      p_int("warmup", 0, 1000).describe("untimed steps before timing"),
+      p_int("reps", 1, 1000).describe("timed repetitions (the median is reported)"),
+      p_int("steps_per_rep", 1, 1000).describe("training steps per timed repetition"),
       precision_param()};
   return {
       {"samovar_misaligned",

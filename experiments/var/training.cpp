@@ -81,20 +81,21 @@ void configure_model(const std::string& model, sv::Config& cfg, Hyper& hp) {
 }
 
 std::vector<ParamSpec> model_schema() {
-  return {p_string("protocol", {"authors", "stable"}),
-          p_int("train_size", 1, 1000000),
-          p_int("val_size", 1, 100000),
-          p_int("input_len", 8, 64),
-          p_int("width", 2, 512),
-          p_int("heads", 1, 64),
-          p_int("layers", 1, 8),
-          p_real("dropout", 0, 0.9),
-          p_int("epochs", 1, 1000),
-          p_int("batch", 1, 4096),
-          p_int("warmup_epochs", 0, 1000),
-          p_real("lr", 0, 1),
-          p_real("aux_weight", 0, 10),
-          p_bool("channel_drop"),
+  return {p_string("protocol", {"authors", "stable"})
+              .describe("synthetic VAR data: the authors' generator or the stable one"),
+          p_int("train_size", 1, 1000000).describe("training series (one window each)"),
+          p_int("val_size", 1, 100000).describe("validation series (one window each)"),
+          p_int("input_len", 8, 64).describe("L, input window length in steps"),
+          p_int("width", 2, 512).describe("D, model width"),
+          p_int("heads", 1, 64).describe("h, attention heads (divides width)"),
+          p_int("layers", 1, 8).describe("MLP blocks and attention layers, each"),
+          p_real("dropout", 0, 0.9).describe("dropout probability during training"),
+          p_int("epochs", 1, 1000).describe("training epochs"),
+          p_int("batch", 1, 4096).describe("samples per training step"),
+          p_int("warmup_epochs", 0, 1000).describe("epochs of linear lr warm-up from 0"),
+          p_real("lr", 0, 1).describe("peak learning rate of AdamW (key ablation: lrs instead)"),
+          p_real("aux_weight", 0, 10).describe("weight of the auxiliary next-patch loss"),
+          p_bool("channel_drop").describe("random channel drop during training"),
           precision_param()};
 }
 
