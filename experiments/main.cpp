@@ -13,7 +13,7 @@ int main(int argc, char** argv) {
   // Claims of the user's own, beside the built-in ones; accepted before or after the command.
   app.fallthrough();
   app.add_option("--claims-dir",
-                 "DIR: a folder of your own claim files (*.json, any layout; "
+                 "a folder of your own claim files (*.json, any layout; "
                  "repeatable), loaded beside the built-in claims; see docs/own-claims.md")
       ->each([](const std::string& d) { attnlab::add_user_claims_dir(d); })
       ->type_name("DIR");
