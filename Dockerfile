@@ -11,7 +11,7 @@ RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
       g++ cmake ninja-build git pkg-config libeigen3-dev libboost-random-dev \
       nlohmann-json3-dev libgtest-dev libgmock-dev libcli11-dev libbenchmark-dev \
-      python3 python3-matplotlib python3-numpy ca-certificates \
+      python3 python3-matplotlib python3-numpy python3-dev pybind11-dev ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 
 COPY . /src

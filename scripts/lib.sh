@@ -4,7 +4,7 @@
 # Packages every build needs (Debian 12 names).
 ATTNLAB_PACKAGES=(g++ cmake ninja-build git pkg-config ccache libeigen3-dev libboost-random-dev
   nlohmann-json3-dev libgtest-dev libgmock-dev libcli11-dev libbenchmark-dev
-  python3 python3-matplotlib python3-numpy)
+  python3 python3-matplotlib python3-numpy python3-dev pybind11-dev)
 # The peers `attnlab bench` compares against (scripts/bench.sh installs them).
 ATTNLAB_BENCH_PACKAGES=(libxsmm-dev libopenblas-dev python3-torch)
 

@@ -17,6 +17,8 @@ case "${1:-}" in
 esac
 
 install_packages "${ATTNLAB_PACKAGES[@]}"
+# The Python module's test fits a VAR with statsmodels (tests/python/test_module.py).
+install_packages python3-statsmodels
 start=$(date +%s)
 if [ "$mode" = sanitize ]; then
   build build/sanitize Debug -DATTNLAB_WERROR=ON -DATTNLAB_SANITIZE=ON -DATTNLAB_NATIVE=OFF

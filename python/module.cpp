@@ -1,0 +1,143 @@
+// The `attnlab` Python module (pybind11): the same C++ as the `attnlab` executable, for
+// researchers who work in numpy. Claims run to the same result (a dict of the result file's
+// JSON); the VAR generator and the least-squares VAR fit return numpy arrays.
+//   import attnlab
+//   attnlab.run_claim("var.path_expansion", profile="smoke")["verdict"]      # 'holds'
+//   s = attnlab.var_sample(dim=3, order=2, length=500, seed=11)              # = synth var
+//   attnlab.fit_var(s["series"], order=2)["A"]
+// Bad input raises attnlab.InputError (a ValueError) with the CLI's one-line message.
+#include <pybind11/eigen.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <string>
+#include <vector>
+
+#include "analysis/var_fit.h"
+#include "core/error.h"
+#include "experiments/claim.h"
+#include "experiments/runner.h"
+#include "synth/var.h"
+
+namespace py = pybind11;
+
+namespace {
+
+using attnlab::InputError;
+
+// A JSON value as the Python object json.loads makes of it.
+py::object to_python(const nlohmann::json& j) {
+  return py::module_::import("json").attr("loads")(j.dump());
+}
+
+py::dict claim_summary(const attnlab::Claim& c) {
+  py::dict d;
+  d["id"] = c.id;
+  d["paper"] = c.paper;
+  d["statement"] = c.statement;
+  d["basis"] = c.basis;
+  d["experiment"] = c.experiment;
+  d["expected"] = c.expected;
+  std::vector<std::string> profiles;
+  for (const auto& [p, values] : c.profiles) profiles.push_back(p);
+  d["profiles"] = profiles;
+  return d;
+}
+
+// attnlab run CLAIM --profile P --seed S --set ..., without writing files.
+py::object run_claim(const std::string& id, const std::string& profile, std::uint64_t seed,
+                     const std::vector<std::string>& overrides) {
+  const auto claims = attnlab::load_all_claims();
+  for (const auto& c : claims) {
+    if (c.id != id) continue;
+    attnlab::RunOptions opt;
+    opt.profile = profile;
+    opt.seed = seed;
+    opt.overrides = overrides;
+    opt.write = false;
+    opt.progress = false;
+    attnlab::ClaimResult r;
+    {
+      py::gil_scoped_release unlocked;  // the run never calls into Python
+      r = attnlab::run_claim(c, opt);
+    }
+    return to_python(r.json);
+  }
+  throw InputError("no claim '" + id + "' (attnlab.claims() lists them)");
+}
+
+// attnlab synth var --dim --order --length --seed ... : series `index` of that command.
+py::dict var_sample(int dim, int order, int length, std::uint64_t seed, std::uint64_t index,
+                    double coef_scale, double radius_bound, double noise_std, int burn_in,
+                    const std::string& stability) {
+  attnlab::VarSpec spec;
+  spec.dim = dim;
+  spec.order = order;
+  spec.coef_scale = coef_scale;
+  spec.radius_bound = radius_bound;
+  spec.noise_std = noise_std;
+  spec.burn_in = burn_in;
+  if (stability != "rescale" && stability != "reject")
+    throw InputError("stability '" + stability + "' (allowed: rescale, reject)");
+  spec.stability =
+      stability == "reject" ? attnlab::VarStability::Reject : attnlab::VarStability::Rescale;
+  attnlab::validate(spec);
+  if (length < 1) throw InputError("length " + std::to_string(length) + " (allowed: >= 1)");
+  attnlab::VarSample s;
+  {
+    py::gil_scoped_release unlocked;
+    s = attnlab::var_sample(spec, length, seed, index);
+  }
+  py::dict d;
+  d["series"] = s.series;
+  d["A"] = s.process.A;
+  d["noise_cov"] = s.process.noise_cov;
+  d["spectral_radius"] = s.radius;
+  d["rescaled"] = s.process.rescaled;
+  d["rejections"] = s.process.rejections;
+  return d;
+}
+
+py::dict fit_var(const Eigen::MatrixXd& series, int order, bool intercept) {
+  const attnlab::VarFit f = attnlab::fit_var_ls(series, order, intercept);
+  py::dict d;
+  d["A"] = f.A;
+  d["c"] = Eigen::VectorXd(f.c);
+  d["noise_cov"] = f.noise_cov;
+  d["residuals"] = f.residuals;
+  d["aic"] = attnlab::var_aic(f);
+  return d;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(attnlab, m) {
+  m.doc() = "attnlab: re-run the claims of attention papers; generators and closed forms";
+  py::register_exception<attnlab::InputError>(m, "InputError", PyExc_ValueError);
+  py::register_exception<attnlab::NumericError>(m, "NumericError", PyExc_ArithmeticError);
+
+  m.def(
+      "claims",
+      [] {
+        py::list out;
+        for (const auto& c : attnlab::load_all_claims()) out.append(claim_summary(c));
+        return out;
+      },
+      "Every claim: id, paper, statement, basis, experiment, expected, profiles.");
+  m.def("run_claim", &run_claim, py::arg("id"), py::kw_only(), py::arg("profile") = "default",
+        py::arg("seed") = 0, py::arg("overrides") = std::vector<std::string>{},
+        "Runs a claim as `attnlab run` does (overrides: ['key=value', ...]) and returns its "
+        "result (verdict, metrics, checks, config, provenance) as a dict; writes no file.");
+  m.def("var_sample", &var_sample, py::arg("dim"), py::arg("order"), py::arg("length"),
+        py::arg("seed"), py::kw_only(), py::arg("index") = 0, py::arg("coef_scale") = 0.5,
+        py::arg("radius_bound") = 0.95, py::arg("noise_std") = 1.0, py::arg("burn_in") = 200,
+        py::arg("stability") = "rescale",
+        "A stable VAR(p) series and its ground truth, the same bits as series `index` of "
+        "`attnlab synth var` with the same options: dict with series (length, dim), A (list of "
+        "order (dim, dim) arrays, A[j-1] multiplies x_{t-j}), noise_cov, spectral_radius, "
+        "rescaled, rejections.");
+  m.def("fit_var", &fit_var, py::arg("series"), py::arg("order"), py::kw_only(),
+        py::arg("intercept") = false,
+        "Least-squares VAR(p) fit of series (T, k): dict with A (list of p (k, k) arrays), c, "
+        "noise_cov, residuals, aic.");
+}
