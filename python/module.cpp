@@ -10,6 +10,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,8 @@
 #include "core/error.h"
 #include "experiments/claim.h"
 #include "experiments/runner.h"
+#include "synth/regression.h"
+#include "synth/ssm.h"
 #include "synth/var.h"
 
 namespace py = pybind11;
@@ -98,6 +101,68 @@ py::dict var_sample(int dim, int order, int length, std::uint64_t seed, std::uin
   return d;
 }
 
+// attnlab synth ssm --variant --dim --n --gamma --sigma [--ood] --seed.
+py::dict ssm_sample(std::size_t n, std::uint64_t seed, const std::string& variant, int dim,
+                    std::optional<double> gamma, double sigma, bool ood) {
+  attnlab::SsmSpec spec;
+  spec.variant = attnlab::parse_ssm_variant(variant);
+  spec.d = dim;
+  spec.sigma = sigma;
+  if (gamma) {
+    if (spec.variant == attnlab::SsmVariant::A)
+      throw InputError("gamma applies to variant B only (variant A fixes (d-1)/d)");
+    spec.gamma = *gamma;
+  }
+  attnlab::validate(spec);
+  if (n < 1) throw InputError("n 0 (allowed: >= 1)");
+  attnlab::SsmBatch b;
+  {
+    py::gil_scoped_release unlocked;
+    b = attnlab::ssm_batch(spec, ood, seed, 0, n);
+  }
+  const Eigen::VectorXd c = attnlab::ssm_c(spec);
+  py::dict d;
+  d["X"] = b.X;
+  d["y"] = b.y;
+  d["U"] = b.U;
+  d["c"] = c;
+  d["rho"] = attnlab::ssm_rho(c);
+  d["ood_acceptance_probability"] = attnlab::ssm_ood_acceptance(c);
+  d["linear_solution_risk"] = attnlab::ssm_linear_solution_risk(c, spec.sigma);
+  return d;
+}
+
+// attnlab synth regression --dim --n --tasks (--sigma-max | --sigma-set) --seed.
+py::dict regression_sample(int tasks, std::uint64_t seed, int dim, int n,
+                           std::optional<double> sigma_max,
+                           std::optional<std::vector<double>> sigma_set) {
+  attnlab::RegressionSpec spec;
+  spec.d = dim;
+  spec.n = n;
+  if (sigma_max && sigma_set) throw InputError("give either sigma_max or sigma_set, not both");
+  if (sigma_set) {
+    spec.law = attnlab::NoiseLaw::Categorical;
+    spec.sigma_set = *sigma_set;
+  } else {
+    spec.sigma_max = sigma_max.value_or(0.0);
+  }
+  attnlab::validate(spec);
+  if (tasks < 1) throw InputError("tasks " + std::to_string(tasks) + " (allowed: >= 1)");
+  const Eigen::Index L = spec.n + 1;
+  Eigen::MatrixXd tokens(spec.d + 1, tasks * L), w;
+  Eigen::VectorXd target(tasks), sigma;
+  {
+    py::gil_scoped_release unlocked;
+    attnlab::regression_batch(spec, seed, 0, {tokens, target, &w, &sigma});
+  }
+  py::dict d;
+  d["tokens"] = tokens;  // (d+1, tasks (n+1)): column j (n+1) + i is (x_i, y_i) of task j
+  d["target"] = target;  // noise-free <w, x_query> of each task (its query label slot is 0)
+  d["w"] = w;            // (d, tasks)
+  d["sigma"] = sigma;    // (tasks)
+  return d;
+}
+
 py::dict fit_var(const Eigen::MatrixXd& series, int order, bool intercept) {
   const attnlab::VarFit f = attnlab::fit_var_ls(series, order, intercept);
   py::dict d;
@@ -136,6 +201,18 @@ PYBIND11_MODULE(attnlab, m) {
         "`attnlab synth var` with the same options: dict with series (length, dim), A (list of "
         "order (dim, dim) arrays, A[j-1] multiplies x_{t-j}), noise_cov, spectral_radius, "
         "rescaled, rejections.");
+  m.def("ssm_sample", &ssm_sample, py::arg("n"), py::arg("seed"), py::kw_only(),
+        py::arg("variant") = "B", py::arg("dim") = 8, py::arg("gamma") = std::nullopt,
+        py::arg("sigma") = 0.01, py::arg("ood") = false,
+        "The Curse-of-Attention SSM task, the same bits as `attnlab synth ssm`: dict with X (n, "
+        "dim), y (n), U (n, dim + 1) noise-free, c, rho, ood_acceptance_probability, "
+        "linear_solution_risk. ood=True: the sign-inconsistent set.");
+  m.def("regression_sample", &regression_sample, py::arg("tasks"), py::arg("seed"), py::kw_only(),
+        py::arg("dim") = 10, py::arg("n") = 20, py::arg("sigma_max") = std::nullopt,
+        py::arg("sigma_set") = std::nullopt,
+        "Noisy in-context linear regression tasks, the same bits as `attnlab synth regression`: "
+        "dict with tokens (dim + 1, tasks (n + 1)), target (noise-free query labels), w (dim, "
+        "tasks), sigma (tasks).");
   m.def("fit_var", &fit_var, py::arg("series"), py::arg("order"), py::kw_only(),
         py::arg("intercept") = false,
         "Least-squares VAR(p) fit of series (T, k): dict with A (list of p (k, k) arrays), c, "

@@ -34,6 +34,33 @@ class ModuleEqualsCli(unittest.TestCase):
                 self.assertTrue(np.array_equal(s["A"][j], np.array(proc["A"][j])), (i, j))
             self.assertEqual(s["spectral_radius"], proc["spectral_radius"])
 
+    def cli_csv(self, args):
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "g.csv")
+            subprocess.run([EXE, "synth"] + args + ["--out", out], check=True, capture_output=True)
+            with open(os.path.join(d, "g.json")) as fh:
+                return np.loadtxt(out, delimiter=",", skiprows=1, ndmin=2), json.load(fh)
+
+    def test_ssm_sample_is_synth_ssm_bit_for_bit(self):
+        for ood in (False, True):
+            rows, truth = self.cli_csv(["ssm", "--variant", "B", "--dim", "5", "--gamma", "0.3",
+                                        "--n", "300", "--seed", "4"] + (["--ood"] if ood else []))
+            s = attnlab.ssm_sample(300, 4, variant="B", dim=5, gamma=0.3, ood=ood)
+            self.assertTrue(np.array_equal(s["X"], rows[:, 1:6]), ood)
+            self.assertTrue(np.array_equal(s["y"], rows[:, 6]), ood)
+            self.assertTrue(np.array_equal(s["c"], np.array(truth["c"])))
+
+    def test_regression_sample_is_synth_regression_bit_for_bit(self):
+        rows, truth = self.cli_csv(["regression", "--dim", "3", "--n", "7", "--tasks", "5",
+                                    "--sigma-set", "1,3", "--seed", "9"])
+        s = attnlab.regression_sample(5, 9, dim=3, n=7, sigma_set=[1, 3])
+        ctx = rows[:, 2] == 0  # context rows: (x, y) are the token columns
+        self.assertTrue(np.array_equal(s["tokens"].T[ctx], rows[ctx][:, 3:]))
+        self.assertTrue(np.array_equal(s["tokens"].T[~ctx][:, :3], rows[~ctx][:, 3:6]))
+        self.assertTrue(np.array_equal(s["target"], rows[~ctx][:, -1]))
+        self.assertTrue(np.array_equal(s["sigma"], [t["sigma"] for t in truth["task_truth"]]))
+        self.assertTrue(np.array_equal(s["w"].T, [t["w"] for t in truth["task_truth"]]))
+
     def test_run_claim_is_attnlab_run(self):
         r = attnlab.run_claim("var.path_expansion", profile="smoke")
         with tempfile.TemporaryDirectory() as d:
@@ -50,6 +77,10 @@ class ModuleEqualsCli(unittest.TestCase):
         self.assertIn("icl.table1", ids)
         with self.assertRaises(attnlab.InputError):
             attnlab.var_sample(0, 2, 100, 1)  # dim 0
+        with self.assertRaises(attnlab.InputError):
+            attnlab.ssm_sample(10, 1, variant="A", gamma=0.5)
+        with self.assertRaises(attnlab.InputError):
+            attnlab.regression_sample(3, 1, sigma_max=1.0, sigma_set=[1.0])
         with self.assertRaises(ValueError):
             attnlab.run_claim("no.such_claim", profile="smoke")
         with self.assertRaises(ValueError):
