@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/icl_ridge.h"
 #include "analysis/var_fit.h"
 #include "core/error.h"
 #include "experiments/claim.h"
@@ -163,6 +164,25 @@ py::dict regression_sample(int tasks, std::uint64_t seed, int dim, int n,
   return d;
 }
 
+// The ridge baselines of icl.baselines_table1: <(X X^T + lambda I)^{-1} X y, x_query> for each
+// lambda (the oracle: sigma^2; OLS: 0), through the eigen-decomposition the claims use.
+std::vector<double> ridge_predict(const Eigen::MatrixXd& X, const Eigen::VectorXd& y,
+                                  const Eigen::VectorXd& x_query,
+                                  const std::vector<double>& lambdas) {
+  if (X.cols() != y.size() || X.rows() != x_query.size() || X.rows() < 1 || X.cols() < 1)
+    throw InputError(
+        "ridge_predict: X must be (d, n) with d, n >= 1, y (n) and x_query (d); got X (" +
+        std::to_string(X.rows()) + ", " + std::to_string(X.cols()) + "), y (" +
+        std::to_string(y.size()) + "), x_query (" + std::to_string(x_query.size()) + ")");
+  const attnlab::icl::RidgeContext ctx = attnlab::icl::ridge_context(X, y, x_query);
+  std::vector<double> out;
+  for (double lambda : lambdas) {
+    if (!(lambda >= 0)) throw InputError("ridge_predict: lambda must be >= 0");
+    out.push_back(ctx.predict(lambda));
+  }
+  return out;
+}
+
 py::dict fit_var(const Eigen::MatrixXd& series, int order, bool intercept) {
   const attnlab::VarFit f = attnlab::fit_var_ls(series, order, intercept);
   py::dict d;
@@ -213,6 +233,11 @@ PYBIND11_MODULE(attnlab, m) {
         "Noisy in-context linear regression tasks, the same bits as `attnlab synth regression`: "
         "dict with tokens (dim + 1, tasks (n + 1)), target (noise-free query labels), w (dim, "
         "tasks), sigma (tasks).");
+  m.def("ridge_predict", &ridge_predict, py::arg("X"), py::arg("y"), py::arg("x_query"),
+        py::arg("lambdas"),
+        "Ridge predictions <(X X^T + lambda I)^{-1} X y, x_query> for each lambda, X (d, n) the "
+        "context inputs as columns (the oracle of icl.baselines_table1: lambda = sigma^2; OLS: "
+        "lambda = 0).");
   m.def("fit_var", &fit_var, py::arg("series"), py::arg("order"), py::kw_only(),
         py::arg("intercept") = false,
         "Least-squares VAR(p) fit of series (T, k): dict with A (list of p (k, k) arrays), c, "

@@ -87,6 +87,20 @@ class ModuleEqualsCli(unittest.TestCase):
             attnlab.run_claim("var.path_expansion", profile="smoke", overrides=["trials=0"])
 
 
+class ClosedForms(unittest.TestCase):
+    def test_ridge_predict_is_the_normal_equations(self):
+        s = attnlab.regression_sample(1, 5, dim=4, n=12, sigma_max=1.0)
+        z = s["tokens"]  # (5, 13): 12 context columns (x, y), then the query (x, 0)
+        X, y, xq = z[:4, :12], z[4, :12], z[:4, 12]
+        lambdas = [0.0, s["sigma"][0] ** 2, 3.0]
+        got = attnlab.ridge_predict(X, y, xq, lambdas)
+        for lam, g in zip(lambdas, got):
+            w = np.linalg.solve(X @ X.T + lam * np.eye(4), X @ y)
+            self.assertAlmostEqual(g, w @ xq, delta=1e-10 * max(1.0, abs(w @ xq)))
+        with self.assertRaises(attnlab.InputError):
+            attnlab.ridge_predict(X, y[:5], xq, [0.0])
+
+
 class StatsmodelsRecoversTheGroundTruth(unittest.TestCase):
     def test_var_fit_on_synth_var_data(self):
         from statsmodels.tsa.api import VAR
