@@ -36,6 +36,39 @@ std::string cpu_model() {
   return "unknown";
 }
 
+// The instruction-set extensions the binary was compiled for (-march=native: the build
+// machine's): they decide vectorisation and FMA contraction, hence the last bits of results, and
+// whether core/bgemm.h runs its AVX-512 kernels. Results are bit-comparable only between builds
+// with the same set (README, "Seeding contract").
+std::string instruction_set() {
+  std::string s = "x86-64";
+#ifdef __SSE4_2__
+  s += " sse4.2";
+#endif
+#ifdef __AVX__
+  s += " avx";
+#endif
+#ifdef __AVX2__
+  s += " avx2";
+#endif
+#ifdef __FMA__
+  s += " fma";
+#endif
+#ifdef __AVX512F__
+  s += " avx512f";
+#endif
+#ifdef __AVX512BW__
+  s += " avx512bw";
+#endif
+#ifdef __AVX512VL__
+  s += " avx512vl";
+#endif
+#ifdef __AVX512DQ__
+  s += " avx512dq";
+#endif
+  return s;
+}
+
 // Progress on stderr: a redrawn bar on a terminal, a plain line every few seconds otherwise.
 class ProgressSink {
  public:
@@ -105,6 +138,7 @@ nlohmann::json provenance() {
                             std::to_string(NLOHMANN_JSON_VERSION_MINOR) + "." +
                             std::to_string(NLOHMANN_JSON_VERSION_PATCH)},
       {"cpu", cpu_model()},
+      {"instruction_set", instruction_set()},
       {"threads", num_threads()},
       {"host", host},
   };

@@ -36,8 +36,9 @@ TEST(Runner, WritesResultWithProvenanceAndNoTempFiles) {
   for (const auto& e : fs::recursive_directory_iterator(opt.out_dir)) files += e.is_regular_file();
   EXPECT_EQ(files, 1u);  // only result.json, no leftover temporary file
   const auto& prov = r.json["provenance"];
-  for (const char* key : {"git_commit", "git_dirty", "compiler", "build_type", "eigen", "boost",
-                          "nlohmann_json", "cpu", "threads", "seed", "wall_seconds"}) {
+  for (const char* key :
+       {"git_commit", "git_dirty", "compiler", "build_type", "eigen", "boost", "nlohmann_json",
+        "cpu", "instruction_set", "threads", "seed", "wall_seconds"}) {
     EXPECT_TRUE(prov.contains(key)) << key;
   }
   EXPECT_EQ(r.json["config"], claims.front().profiles.at("smoke").json());
