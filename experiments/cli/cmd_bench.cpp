@@ -16,8 +16,8 @@
 
 #include "bench/bgemm_bench.h"
 #include "core/error.h"
-#include "core/resources.h"
 #include "core/io.h"
+#include "core/resources.h"
 
 namespace attnlab {
 

@@ -272,8 +272,7 @@ Outcome run_generalization(const RunContext& ctx) {
   const ParamValues& prm = ctx.params;
   const int L = prm.i32("input_len"), seeds = prm.i32("seeds");
   const std::string protocol = prm.s("protocol");
-  const auto train = make_split(protocol, true, ctx.seed, prm.i32("train_size"), L);
-  const auto val = make_split(protocol, false, ctx.seed, prm.i32("val_size"), L);
+  const auto [train, val] = make_splits(prm, ctx.seed);
   const sv::Config base = base_config(prm);
   // Windows of the authors' LinTrans: the last kAuthorsLinTransWindow steps of the same series.
   auto crop = [](std::vector<Example> v) {

@@ -122,10 +122,8 @@ VarResiduals var_residuals(const sv::Params& ps, const sv::Config& cs, const sv:
 
 Outcome run_misaligned(const RunContext& ctx) {
   const ParamValues& prm = ctx.params;
-  const int L = prm.i32("input_len"), seeds = prm.i32("seeds");
-  const std::string protocol = prm.s("protocol");
-  const auto train = make_split(protocol, true, ctx.seed, prm.i32("train_size"), L);
-  const auto val = make_split(protocol, false, ctx.seed, prm.i32("val_size"), L);
+  const int seeds = prm.i32("seeds");
+  const auto [train, val] = make_splits(prm, ctx.seed);
   const sv::Config base = base_config(prm);
   const Hyper hp = base_hyper(ctx);
   sv::Config cs = base, cl = base;
@@ -179,10 +177,8 @@ Outcome run_misaligned(const RunContext& ctx) {
 
 Outcome run_key_ablation(const RunContext& ctx) {
   const ParamValues& prm = ctx.params;
-  const int L = prm.i32("input_len"), seeds = prm.i32("seeds");
-  const std::string protocol = prm.s("protocol");
-  const auto train = make_split(protocol, true, ctx.seed, prm.i32("train_size"), L);
-  const auto val = make_split(protocol, false, ctx.seed, prm.i32("val_size"), L);
+  const int seeds = prm.i32("seeds");
+  const auto [train, val] = make_splits(prm, ctx.seed);
   const sv::Config base = base_config(prm);
   const auto lrs = prm.reals("lrs");
   Outcome out;

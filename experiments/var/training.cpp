@@ -35,6 +35,13 @@ double global_norm(const std::vector<ParamBlock<double>>& blocks, bool grads) {
 
 }  // namespace
 
+Splits make_splits(const ParamValues& prm, std::uint64_t seed) {
+  const std::string protocol = prm.s("protocol");
+  const int L = prm.i32("input_len");
+  return {make_split(protocol, true, seed, prm.i32("train_size"), L),
+          make_split(protocol, false, seed, prm.i32("val_size"), L)};
+}
+
 std::vector<Example> make_split(const std::string& protocol, bool train, std::uint64_t seed,
                                 int count, int L) {
   std::vector<Example> out(static_cast<std::size_t>(count));

@@ -29,6 +29,13 @@ struct Example {
 std::vector<Example> make_split(const std::string& protocol, bool train, std::uint64_t seed,
                                 int count, int L);
 
+// The training and validation splits of a trained kind's parameters (protocol, train_size,
+// val_size, input_len), drawn from `seed`.
+struct Splits {
+  std::vector<Example> train, val;
+};
+Splits make_splits(const ParamValues& prm, std::uint64_t seed);
+
 // Arithmetic of the training step: float64, or float32 activations, gradients and GEMMs with
 // float64 master weights, optimizer state and gradient sums (evaluation is always float64).
 enum class Precision { Float64, Float32 };
